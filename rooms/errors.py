@@ -1,0 +1,58 @@
+"""Coded errors with messages in Dutch (first) and English, shared by HTTP, Socket.IO and the page."""
+from __future__ import annotations
+
+LANGUAGES = ("nl", "en")
+
+# code -> (Dutch, English); {placeholders} are filled from the error's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "name_missing": ("Vul je naam in.", "Please enter your name."),
+    "name_too_long": ("Je naam mag hoogstens {max} tekens lang zijn.", "Your name can be at most {max} characters."),
+    "name_control": ("Je naam bevat tekens die niet zijn toegestaan (zoals een regeleinde of tab).",
+                     "Your name contains characters that are not allowed (such as a line break or tab)."),
+    "bad_json": ("Het verzoek is geen geldig JSON-object.", "The request body is not a valid JSON object."),
+    "bad_field": ("Het veld '{field}' ontbreekt of is ongeldig.", "The field '{field}' is missing or invalid."),
+    "unauthorized": ("Je bent niet (meer) aangemeld voor deze avond.", "You are not signed in for this evening."),
+    "moderator_only": ("Alleen een moderator mag dit doen.", "Only a moderator can do this."),
+    "not_found": ("Deze avond bestaat niet.", "This evening does not exist."),
+    "bad_action": ("Onbekende klokactie '{action}'.", "Unknown clock action '{action}'."),
+    "bad_minutes": ("Geef een aantal minuten van -{max} tot {max}, niet 0.",
+                    "Give a number of minutes from -{max} to {max}, not 0."),
+    "bad_speed": ("De snelheid moet groter zijn dan 0.", "The speed must be greater than 0."),
+    "already_running": ("'{title}' loopt al; gebruik volgende of vorige om de klok te verzetten.",
+                        "'{title}' is already running; use next or back to move the clock."),
+    "no_next_phase": ("De avond is afgelopen; er is geen volgend onderdeel.", "The evening is over; there is no next phase."),
+    "no_previous_phase": ("Er is geen eerder onderdeel.", "There is no earlier phase."),
+    "no_current_phase": ("Er loopt nu geen onderdeel om te verlengen.", "No phase is running, so there is nothing to extend."),
+    "already_paused": ("De klok staat al stil.", "The clock is already paused."),
+    "not_paused": ("De klok loopt al.", "The clock is not paused."),
+    "not_running": ("Er is geen aftelling om stil te zetten.", "There is no countdown to pause."),
+    "clock_busy": ("Een andere moderator verzette de klok net; probeer het opnieuw.",
+                   "Another moderator just changed the clock; please try again."),
+    "no_room": ("Je hebt nu geen zaal.", "You have no room right now."),
+    "redis_down": ("De server kan zijn opslag even niet bereiken; probeer het zo opnieuw.",
+                   "The server cannot reach its storage right now; please try again shortly."),
+}
+
+
+class PleinError(Exception):
+    """An error with a stable code, an HTTP status and parameters for its message."""
+
+    status = 400
+
+    def __init__(self, code: str, status: int | None = None, **params):
+        self.code = code
+        self.params = params
+        if status is not None:
+            self.status = status
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "nl") -> str:
+        nl, en = MESSAGES.get(self.code, (self.code, self.code))
+        template = en if lang == "en" else nl
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError):
+            return template
+
+    def to_dict(self, lang: str = "nl") -> dict:
+        return {"error": {"code": self.code, "message": self.message(lang)}}

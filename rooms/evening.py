@@ -1,0 +1,217 @@
+"""One evening: the services over one program and one Redis, and the `state` messages they produce.
+
+Socket.IO room names live here too, so the server and the ticker agree on them. A transition is sent
+as one message per session (everyone in it gets the same payload), never one per participant.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+from .clock import ClockService
+from .jitsi import JitsiSettings, RoomService, check_deployment
+from .participants import Participant, ParticipantService
+from .program import Program
+from .store import Keys
+from .timeline import State, state_dict
+
+WARN_MINUTES = (5, 1)
+
+# Scripts for the ticker. Leader: keep the lock only if it is still ours.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+# Fire once: set the marker only if it differs; 1 when this call changed it.
+_FIRE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def channel_all(slug: str) -> str:
+    """Socket.IO room of every participant of the event."""
+    return f"{slug}:all"
+
+
+def channel_session(slug: str, session_id: str) -> str:
+    """Socket.IO room of everyone placed in one session (session ids are unique in a program)."""
+    return f"{slug}:session:{session_id}"
+
+
+def channel_moderators(slug: str) -> str:
+    return f"{slug}:moderators"
+
+
+def channel_participant(slug: str, pid: str) -> str:
+    """Socket.IO room of one participant's sockets (all tabs), for personal messages."""
+    return f"{slug}:participant:{pid}"
+
+
+@dataclass(frozen=True)
+class Push:
+    """One message to send: event name, Socket.IO room, payload."""
+
+    event: str
+    to: str
+    data: dict
+
+
+class Evening:
+    """Everything the server needs for one event, all storage through Redis."""
+
+    def __init__(self, program: Program, r: redis.Redis, *, jitsi: JitsiSettings,
+                 secret: str | None = None, moderator_key: str | None = None,
+                 speed: float = 1.0, start: float | None = None, now=time.time):
+        self.program = program
+        self.r = r
+        self.keys = Keys(program.slug)
+        self.now = now
+        self.tz = program.tz
+        self.jitsi = jitsi
+        self.secret = self._stored_secret(self.keys.secret, secret)
+        self.moderator_key = self._stored_secret(self.keys.moderator_key, moderator_key)
+        self.clock = ClockService(r, program, speed=speed, start=start, now=now)
+        self.participants = ParticipantService(r, program)
+        self.rooms = RoomService(program, self.secret, jitsi)
+        self._renew = r.register_script(_RENEW)
+        self._fire = r.register_script(_FIRE)
+
+    def _stored_secret(self, key: str, given: str | None) -> str:
+        """The configured value, else the one kept in Redis, else a new one (shared by every worker)."""
+        if given:
+            return given
+        self.r.set(key, secrets.token_urlsafe(32), nx=True)
+        return self.r.get(key)
+
+    def is_moderator_key(self, candidate) -> bool:
+        """Constant-time comparison with the moderator key."""
+        return isinstance(candidate, str) and hmac.compare_digest(candidate.encode(), self.moderator_key.encode())
+
+    def moderator_fingerprint(self) -> str:
+        """What a moderator's session cookie holds instead of the key itself."""
+        return hmac.new(self.secret.encode(), self.moderator_key.encode(), "sha256").hexdigest()
+
+    def is_moderator_fingerprint(self, candidate) -> bool:
+        return isinstance(candidate, str) and hmac.compare_digest(candidate, self.moderator_fingerprint())
+
+    # -- state messages -------------------------------------------------------------------------
+
+    def state(self) -> State:
+        return self.clock.state()
+
+    def public_state(self, state: State | None = None) -> dict:
+        """The state without a room (HTTP GET /state, moderators)."""
+        return state_dict(state or self.state(), self.tz)
+
+    def state_for(self, participant: Participant, state: State | None = None) -> dict:
+        """A participant's own `state`: their room with its JWT, and their next room ahead of time."""
+        state = state or self.state()
+        placements = self.participants.placements(participant.id)
+        user = {"id": participant.id, "name": participant.name}
+        data = state_dict(state, self.tz)
+        room = self.rooms.room(state.current, placements)
+        data["room"] = self.rooms.wire(room, user, state.current and state.current.ends_at, state.now)
+        next_room = self.rooms.room(state.next, placements)
+        data["next_room"] = self.rooms.wire(next_room, user, state.next and state.next.ends_at, state.now)
+        return data
+
+    def transition_pushes(self, state: State) -> list[Push]:
+        """The O(sessions) messages that tell everyone the new state: one per session of a round."""
+        base = state_dict(state, self.tz)
+        pushes = [Push("state", channel_moderators(self.program.slug), {**base, "room": None})]
+        slug = self.program.slug
+        cur = state.current
+        if cur is not None and cur.phase.kind == "round":
+            for session in cur.phase.sessions:
+                room = self.rooms.wire(self.rooms.session_room(cur, session))
+                pushes.append(Push("state", channel_session(slug, session.id), {**base, "room": room}))
+        else:
+            room = self.rooms.wire(self.rooms.room(cur, {}))
+            pushes.append(Push("state", channel_all(slug), {**base, "room": room}))
+        return pushes
+
+    def channels_for(self, participant: Participant) -> list[str]:
+        """The Socket.IO rooms a participant's socket joins."""
+        slug = self.program.slug
+        placements = self.participants.ensure_placed(participant.id)
+        return [channel_all(slug), channel_participant(slug, participant.id),
+                *(channel_session(slug, sid) for sid in placements.values())]
+
+    # -- the ticker -----------------------------------------------------------------------------
+
+    def new_worker_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def hold_leadership(self, worker_id: str, ttl_ms: int = 3000) -> bool:
+        """Take or keep the ticker lock; it expires so another worker takes over after a crash."""
+        if self.r.set(self.keys.leader, worker_id, nx=True, px=ttl_ms):
+            return True
+        return bool(self._renew(keys=[self.keys.leader], args=[worker_id, ttl_ms]))
+
+    def release_leadership(self, worker_id: str) -> None:
+        if self.r.get(self.keys.leader) == worker_id:
+            self.r.delete(self.keys.leader)
+
+    def marker(self, state: State) -> str:
+        """What identifies a transition: the clock version, the phase and the status."""
+        cur = state.current
+        return f"{state.version}|{cur.index if cur else '-'}|{state.status}|{int(state.paused)}"
+
+    def due(self, state: State | None = None) -> list[Push]:
+        """Pushes that are due now and not yet sent by anyone (stored markers survive restarts)."""
+        state = state or self.state()
+        pushes: list[Push] = []
+        if self._fire(keys=[self.keys.fired], args=[self.marker(state)]):
+            pushes.extend(self.transition_pushes(state))
+        pushes.extend(self._warnings(state))
+        return pushes
+
+    def seconds_to_next(self, state: State) -> float | None:
+        """How long until the next transition or warning is due (None: nothing while paused or over)."""
+        if state.paused:
+            return None
+        cur = state.current
+        if cur is None:
+            return state.next.starts_at - state.now if state.status == "before" and state.next else None
+        times = [cur.ends_at]
+        if cur.phase.kind == "round":
+            times += [cur.ends_at - m * 60 / state.speed for m in WARN_MINUTES]
+        ahead = [t - state.now for t in times if t > state.now]
+        return min(ahead) if ahead else 0.0
+
+    def _warnings(self, state: State) -> list[Push]:
+        cur = state.current
+        if cur is None or cur.phase.kind != "round" or state.paused:
+            return []
+        remaining_program_minutes = (cur.ends_at - state.now) * state.speed / 60
+        for i, minutes in enumerate(WARN_MINUTES):
+            lower = WARN_MINUTES[i + 1] if i + 1 < len(WARN_MINUTES) else 0
+            if lower < remaining_program_minutes <= minutes:
+                key = self.keys.warned(cur.phase.id, int(cur.starts_at * 1000), minutes)
+                if self.r.set(key, "1", nx=True, ex=86400):
+                    wire = state_dict(state, self.tz)
+                    data = {"minutes": minutes, "phase": cur.phase.id,
+                            "ends_at": wire["phase"]["ends_at"], "server_time": wire["server_time"]}
+                    return [Push("clock:warning", channel_all(self.program.slug), data),
+                            Push("clock:warning", channel_moderators(self.program.slug), data)]
+        return []
+
+    def last_jitsi_check(self) -> dict | None:
+        raw = self.r.get(self.keys.jitsi_check)
+        return json.loads(raw) if raw else None
+
+    def check_jitsi(self, timeout: float = 3.0) -> dict:
+        """Check the deployment now and keep the result for every worker's moderator page."""
+        result = check_deployment(self.jitsi, timeout)
+        self.r.set(self.keys.jitsi_check, json.dumps(result))
+        return result

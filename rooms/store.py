@@ -1,0 +1,80 @@
+"""Redis access: the key layout of an evening and the connection.
+
+Every key of an event lives under `plein:{<slug>}:` (the braces are a cluster hash tag: one event,
+one slot, so multi-key scripts work on Redis Cluster too). Only the services in `rooms/` use these.
+"""
+from __future__ import annotations
+
+import redis
+
+
+class Keys:
+    """The names of every Redis key of one event."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        self.prefix = f"plein:{{{slug}}}:"
+
+    def __call__(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    # secrets
+    @property
+    def secret(self) -> str:
+        return self("secret")
+
+    @property
+    def moderator_key(self) -> str:
+        return self("moderator-key")
+
+    # clock
+    @property
+    def clock(self) -> str:
+        return self("clock")
+
+    @property
+    def clock_log(self) -> str:
+        return self("clock", "log")
+
+    # participants
+    def participant(self, pid: str) -> str:
+        return self("participant", pid)
+
+    @property
+    def participants(self) -> str:
+        return self("participants")
+
+    @property
+    def tokens(self) -> str:
+        return self("tokens")
+
+    def placement(self, round_id: str) -> str:
+        return self("placement", round_id)
+
+    def counts(self, round_id: str) -> str:
+        return self("counts", round_id)
+
+    # ticker
+    @property
+    def leader(self) -> str:
+        return self("ticker", "leader")
+
+    @property
+    def fired(self) -> str:
+        return self("ticker", "fired")
+
+    def warned(self, phase_id: str, start_ms: int, minutes: int) -> str:
+        return self("ticker", "warned", phase_id, str(start_ms), str(minutes))
+
+    # jitsi
+    @property
+    def jitsi_check(self) -> str:
+        return self("jitsi", "check")
+
+
+def connect(url: str) -> redis.Redis:
+    """A client (with its own pool) that returns str, with timeouts so a dead Redis fails fast."""
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5,
+        health_check_interval=30, retry_on_timeout=True,
+    )

@@ -1,0 +1,85 @@
+"""The Flask app factory: config, Redis, the evening's services, HTTP views, Socket.IO, the ticker."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from rooms.evening import Evening
+from rooms.jitsi import JitsiSettings
+from rooms.program import load_program
+
+from . import config, db
+
+WEB = config.ROOT / "web"
+
+# Created once; bound to the app (async mode, Redis message queue) in create_app.
+socketio = SocketIO()
+
+
+def parse_start(value, tz) -> float | None:
+    """PLEIN_START: an ISO time (naive means the program's time zone) -> epoch seconds."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise SystemExit(f"PLEIN_START={value!r} is not an ISO time such as 2022-01-17T16:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return when.timestamp()
+
+
+def jitsi_settings(cfg) -> JitsiSettings:
+    return JitsiSettings(
+        domain=cfg["JITSI_DOMAIN"], external_api_url=cfg["JITSI_EXTERNAL_API_URL"],
+        app_id=cfg["JITSI_APP_ID"], app_secret=cfg["JITSI_APP_SECRET"],
+        audience=cfg["JITSI_JWT_AUDIENCE"], subject=cfg["JITSI_JWT_SUBJECT"], token_ttl=cfg["JITSI_JWT_TTL"],
+    )
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app for one evening (the program file in PLEIN_PROGRAM)."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("PLEIN_INSTANCE"),
+                template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
+    app.config.from_mapping(config.from_env())
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    program = load_program(app.config["PLEIN_PROGRAM"])
+    r = db.init_app(app)
+    evening = Evening(
+        program, r, jitsi=jitsi_settings(app.config),
+        secret=app.config["SECRET_KEY"], moderator_key=app.config["PLEIN_MODERATOR_KEY"],
+        speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
+    )
+    app.config["SECRET_KEY"] = evening.secret
+    app.extensions["plein"] = evening
+
+    from . import api, pages
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    api.register_error_handlers(app)
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["PLEIN_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        channel=f"plein:{program.slug}",
+        transports=["websocket"],
+        cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64 * 1024,
+    )
+    from . import sockets  # noqa: F401  (registers the handlers on `socketio`)
+
+    if app.config["PLEIN_TICKER"]:
+        from . import ticker
+        ticker.start(app)
+    return app

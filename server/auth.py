@@ -1,0 +1,85 @@
+"""Who is asking: a participant (bearer token or session cookie) or a moderator (key or cookie); the language."""
+from __future__ import annotations
+
+import functools
+
+from flask import current_app, g, request, session
+
+from rooms.errors import LANGUAGES, PleinError
+from rooms.evening import Evening
+from rooms.participants import Participant
+
+
+def evening() -> Evening:
+    return current_app.extensions["plein"]
+
+
+def bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def current_participant() -> Participant | None:
+    """From `Authorization: Bearer <token>`, else from the session cookie."""
+    if "participant" not in g:
+        ev = evening()
+        token = bearer()
+        if token:
+            g.participant = ev.participants.by_token(token)
+        elif session.get("event") == ev.program.slug:
+            g.participant = ev.participants.get(session.get("pid"))
+        else:
+            g.participant = None
+    return g.participant
+
+
+def is_moderator() -> bool:
+    """A moderator key as bearer token, or a session that exchanged one (same key still valid)."""
+    ev = evening()
+    token = bearer()
+    if token:
+        return ev.is_moderator_key(token)
+    return session.get("event") == ev.program.slug and ev.is_moderator_fingerprint(session.get("moderator"))
+
+
+def moderator_required(view):
+    """Refuse with 401 unless the request comes from a moderator."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_moderator():
+            raise PleinError("moderator_only", 401)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def participant_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_participant() is None:
+            raise PleinError("unauthorized", 401)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def sign_in(participant: Participant) -> None:
+    session.clear()
+    session.permanent = True
+    session["event"] = evening().program.slug
+    session["pid"] = participant.id
+
+
+def sign_in_moderator() -> None:
+    """The cookie keeps a fingerprint of the key, not the key: a new key signs every moderator out."""
+    session.clear()
+    session.permanent = True
+    session["event"] = evening().program.slug
+    session["moderator"] = evening().moderator_fingerprint()
+
+
+def language() -> str:
+    """`?lang=` (remembered in a cookie), else the cookie, else Accept-Language; Dutch by default."""
+    lang = request.args.get("lang") or request.cookies.get("plein_lang")
+    if lang in LANGUAGES:
+        return lang
+    return request.accept_languages.best_match(LANGUAGES, default="nl") or "nl"

@@ -1,0 +1,58 @@
+"""Settings, read from the environment (see the README's configuration table)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_PROGRAM = ROOT / "config" / "events" / "cooperatieve-stad-2022.toml"
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a number") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_env() -> dict:
+    """The app config as the environment sets it; `create_app(test_config)` may override any key."""
+    env = os.environ.get
+    return {
+        "PLEIN_PROGRAM": env("PLEIN_PROGRAM") or str(SEED_PROGRAM),
+        "REDIS_URL": env("REDIS_URL") or None,  # None: start the embedded redis-server
+        "SECRET_KEY": env("PLEIN_SECRET_KEY") or None,  # None: generated once, kept in Redis
+        "PLEIN_MODERATOR_KEY": env("PLEIN_MODERATOR_KEY") or None,  # None: generated once, kept in Redis
+        "PLEIN_PUBLIC_URL": (env("PLEIN_PUBLIC_URL") or "").rstrip("/"),
+        "PLEIN_SPEED": _float("PLEIN_SPEED", 1.0),
+        "PLEIN_START": env("PLEIN_START") or None,  # ISO time; `plein serve --start now` also sets it
+        "PLEIN_ASYNC_MODE": env("PLEIN_ASYNC_MODE") or "gevent",
+        "PLEIN_TICKER": _bool("PLEIN_TICKER", True),
+        "PLEIN_TICK_SECONDS": _float("PLEIN_TICK_SECONDS", 0.2),
+        "PLEIN_CHECK_JITSI": _bool("PLEIN_CHECK_JITSI", True),
+        "PLEIN_CORS_ORIGINS": [o for o in (env("PLEIN_CORS_ORIGINS") or "").split(",") if o.strip()],
+        "JITSI_DOMAIN": env("JITSI_DOMAIN") or "meet.jit.si",
+        "JITSI_EXTERNAL_API_URL": env("JITSI_EXTERNAL_API_URL") or "",
+        "JITSI_APP_ID": env("JITSI_APP_ID") or "",
+        "JITSI_APP_SECRET": env("JITSI_APP_SECRET") or "",
+        "JITSI_JWT_AUDIENCE": env("JITSI_JWT_AUDIENCE") or "jitsi",
+        "JITSI_JWT_SUBJECT": env("JITSI_JWT_SUBJECT") or "",
+        "JITSI_JWT_TTL": int(_float("JITSI_JWT_TTL", 3600)),
+        "SESSION_COOKIE_NAME": "plein_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("PLEIN_SECURE_COOKIES", False),
+        "PERMANENT_SESSION_LIFETIME": 7 * 24 * 3600,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
