@@ -74,7 +74,7 @@ class EmbeddedRedis:
             "--daemonize", "no", "--protected-mode", "yes",
         ]
         try:
-            self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                             start_new_session=True)
         except OSError as exc:
             raise EmbeddedRedisError(f"Could not start {self.binary}: {exc}. {HELP}") from exc

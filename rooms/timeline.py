@@ -162,6 +162,9 @@ def apply(program: Program, clock: Clock, action: str, at: float, minutes: float
     """Apply one moderator action at instant `at`; raise ClockError when it cannot apply now."""
     if action not in ACTIONS:
         raise ClockError("bad_action", 400, action=str(action)[:40])
+    if action == "extend" and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
+                               or minutes != minutes or minutes == 0 or abs(minutes) > MAX_EXTEND_MINUTES):
+        raise ClockError("bad_minutes", 400, max=MAX_EXTEND_MINUTES)
     if action == "pause":
         if clock.paused_at is not None:
             raise ClockError("already_paused")
@@ -213,9 +216,6 @@ def _act(program: Program, clock: Clock, action: str, at: float, minutes: float 
     # extend
     if cur is None:
         raise ClockError("no_current_phase")
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes == 0 \
-            or abs(minutes) > MAX_EXTEND_MINUTES or minutes != minutes:
-        raise ClockError("bad_minutes", 400, max=MAX_EXTEND_MINUTES)
     new = durations[cur.index] + minutes * 60 / clock.speed
     durations[cur.index] = max(new, at - cur.starts_at)
     return replace(clock, durations=tuple(durations))

@@ -42,7 +42,8 @@ def _lang(auth) -> str:
 def on_connect(auth=None):
     who = _who(auth)
     if who is None:
-        raise ConnectionRefusedError(PleinError("unauthorized", 401).to_dict(_lang(auth))["error"])
+        error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]
+        raise ConnectionRefusedError(error["message"], error)  # the client sees {message, data: {code, message}}
     ev = evening()
     kind, participant = who
     session["socket_role"] = kind
