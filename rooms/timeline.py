@@ -23,6 +23,7 @@ Every accepted action adds 1 to `version`; nothing else changes it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, replace
 
 from .errors import PleinError
@@ -93,7 +94,7 @@ def planned_durations(program: Program, speed: float) -> tuple[float, ...]:
 
 def initial_clock(program: Program, now: float, *, speed: float = 1.0, start: float | None = None) -> Clock:
     """A fresh clock: anchored at `start`, else at the planned time unless the evening is already over."""
-    if not speed > 0:
+    if not (speed > 0 and math.isfinite(speed)):
         raise ClockError("bad_speed", 400)
     durations = planned_durations(program, speed)
     if start is None:
@@ -171,6 +172,8 @@ def apply(program: Program, clock: Clock, action: str, at: float, minutes: float
         if state_at(program, clock, at).status in ("waiting", "ended"):
             raise ClockError("not_running")
         return replace(clock, paused_at=at, version=clock.version + 1)
+    if action == "advance" and state_at(program, clock, at).status in ("waiting", "before"):
+        action = "start"  # advancing into the evening is starting it, pause and all
     # Fold a running pause in up to now, act on the unpaused clock, then hold again from now.
     anchor, durations = _effective(clock, at)
     was_paused = clock.paused_at is not None

@@ -125,5 +125,5 @@ def register_error_handlers(app) -> None:
     def http_error(exc: HTTPException):
         if not wants_json():
             return exc
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.code, "http_error")
-        return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+        code = {404: "no_such_path", 405: "method_not_allowed", 413: "too_large"}.get(exc.code, "http_error")
+        return jsonify(PleinError(code).to_dict(language())), exc.code

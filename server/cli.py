@@ -82,8 +82,8 @@ def serve_command(args) -> int:
     if args.program:
         overrides["PLEIN_PROGRAM"] = args.program
     if args.speed is not None:
-        if not args.speed > 0:
-            print("--speed must be greater than 0", file=sys.stderr)
+        if not (args.speed > 0 and args.speed != float("inf")):
+            print("--speed must be a number greater than 0", file=sys.stderr)
             return 2
         overrides["PLEIN_SPEED"] = args.speed
     if args.start:

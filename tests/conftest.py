@@ -34,16 +34,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
+def _answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
     try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"The tests need a Redis at {REDIS_URL} (set PLEIN_TEST_REDIS_URL): {exc}")
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
     finally:
         client.close()
-    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The test Redis; without PLEIN_TEST_REDIS_URL and with nothing on 6379, an embedded redis-server."""
+    if _answers(REDIS_URL):
+        yield REDIS_URL
+        return
+    if "PLEIN_TEST_REDIS_URL" in os.environ:
+        pytest.fail(f"The tests need a Redis at {REDIS_URL} (PLEIN_TEST_REDIS_URL)")
+    from rooms.embedded import EmbeddedRedis
+    embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield embedded.start().replace("/0", "/15")
+    embedded.stop()
 
 
 @pytest.fixture

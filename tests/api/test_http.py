@@ -185,3 +185,13 @@ def test_breaks_use_a_plenary_room_as_foyer(app, program):
     assert ev.rooms.foyer_phase(idx["pauze-1700"]).id == "opening"
     assert ev.rooms.foyer_phase(idx["pauze-1815"]).id == "opening"
     assert ev.rooms.foyer_phase(idx["pauze-1930"]).id == "opening"
+
+
+def test_http_level_errors_are_coded_and_translated(client):
+    resp = client.get("/api/nope")
+    assert resp.status_code == 404 and resp.get_json()["error"] == {
+        "code": "no_such_path", "message": "Dit adres bestaat niet."}
+    resp = client.get(API + "/clock", headers={"Accept-Language": "en"})
+    assert resp.status_code == 405 and resp.get_json()["error"]["message"] == "This address does not accept that method."
+    resp = client.post(API + "/participants", data="x" * 70000, content_type="application/json")
+    assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "too_large"

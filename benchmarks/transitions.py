@@ -1,0 +1,181 @@
+"""Benchmark: how fast a moderator's clock change reaches every participant, and what it costs.
+
+Starts `plein serve` on a free port (Redis: --redis-url, else database 12 of 127.0.0.1:6379, else an
+embedded redis-server), signs up N participants over HTTP, connects each with a real Socket.IO
+client over WebSocket, then advances the clock R times and reports:
+  - join throughput (HTTP sign-ups per second) and connect time,
+  - latency from the HTTP response of each `advance` to the new `state` at each client (p50/p95/p99/max),
+  - how many messages the server published per transition on the Socket.IO Redis channel
+    (the design promises O(sessions), not O(participants)).
+Prints figures only; it asserts nothing about time.
+
+    python benchmarks/transitions.py --participants 300 --rounds 5
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SLUG = "cooperatieve-stad-2022"
+KEY = "benchmark-moderator-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pick_redis(url: str | None, tmp: Path):
+    candidates = [url] if url else ["redis://127.0.0.1:6379/12"]
+    for candidate in candidates:
+        try:
+            redis.Redis.from_url(candidate, socket_connect_timeout=1).ping()
+            return candidate, None
+        except redis.ConnectionError:
+            if url:
+                raise SystemExit(f"No Redis answers at {url}")
+    from rooms.embedded import EmbeddedRedis
+    embedded = EmbeddedRedis(tmp / "redis")
+    return embedded.start(), embedded
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="how many clock advances to measure")
+    parser.add_argument("--redis-url")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="plein-bench-"))
+    redis_url, embedded = pick_redis(args.redis_url, tmp)
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
+           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    clients: list[socketio.Client] = []
+    try:
+        for _ in range(300):
+            try:
+                requests.get(base + "/healthz", timeout=0.5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+
+        n = args.participants
+        http = requests.Session()
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            tokens = list(pool.map(lambda i: requests.post(
+                f"{base}/api/events/{SLUG}/participants", json={"name": f"Deelnemer {i}"}, timeout=30
+            ).json()["token"], range(n)))
+        join_secs = time.perf_counter() - t0
+
+        received: dict[int, list[float]] = {}
+        lock = threading.Lock()
+
+        def make_client(token: str) -> socketio.Client:
+            c = socketio.Client(reconnection=False)
+
+            @c.on("state")
+            def on_state(data):
+                now = time.perf_counter()
+                with lock:
+                    received.setdefault(data["version"], []).append(now)
+
+            c.connect(base, auth={"token": token}, transports=["websocket"], wait_timeout=30)
+            return c
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            clients = list(pool.map(make_client, tokens))
+        connect_secs = time.perf_counter() - t0
+
+        # Count what the server publishes on the Socket.IO Redis channel per transition.
+        pubsub = r.pubsub()
+        pubsub.subscribe(f"plein:{SLUG}")
+        pubsub.get_message(timeout=1)
+
+        headers = {"Authorization": f"Bearer {KEY}"}
+        latencies: list[float] = []
+        published: list[int] = []
+        sessions: list[int] = []
+        actions = ["start"] + ["advance"] * (args.rounds - 1)
+        for action in actions:
+            sent = time.perf_counter()
+            resp = http.post(f"{base}/api/events/{SLUG}/clock", json={"action": action}, headers=headers, timeout=30)
+            answered = time.perf_counter()
+            resp.raise_for_status()
+            state = resp.json()
+            version = state["version"]
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                with lock:
+                    if len(received.get(version, [])) >= n:
+                        break
+                time.sleep(0.005)
+            with lock:
+                arrivals = list(received.get(version, []))
+            latencies += [a - answered for a in arrivals]
+            count = 0
+            while pubsub.get_message(timeout=0.2) is not None:
+                count += 1
+            published.append(count)
+            from rooms.program import load_program
+            phase = load_program(ROOT / "config/events/cooperatieve-stad-2022.toml").phase(state["phase"]["id"])
+            sessions.append(len(phase.sessions) or 1)
+            missing = n - len(arrivals)
+            print(f"  {action:<8} -> {state['phase']['id']:<12} answered in {1000 * (answered - sent):6.1f} ms, "
+                  f"{len(arrivals)}/{n} clients, {count} messages published for {sessions[-1]} room(s)"
+                  + (f", {missing} MISSING" if missing else ""))
+
+        ms = [1000 * x for x in latencies]
+        print(f"\nparticipants        {n}")
+        print(f"sign-ups            {n / join_secs:8.1f} per second (16 concurrent HTTP clients)")
+        print(f"socket connects     {n / connect_secs:8.1f} per second")
+        if ms:
+            print(f"state latency (ms)  p50 {statistics.median(ms):.1f}  p95 {percentile(ms, 95):.1f}  "
+                  f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}   (from the HTTP answer to each client)")
+        print(f"messages/transition {statistics.mean(published):.1f} published on Redis "
+              f"(sessions + moderators; independent of the {n} participants)")
+        return 0
+    finally:
+        for c in clients:
+            try:
+                c.disconnect()
+            except Exception:
+                pass
+        server.terminate()
+        server.wait(timeout=15)
+        r.flushdb()
+        if embedded:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
