@@ -53,6 +53,15 @@ class Room:
         return self.session.title if self.session else self.host_phase.title
 
 
+def foyer_phase(program: Program, index: int) -> Phase | None:
+    """The plenary whose room serves as foyer for phase `index`: the last before it, else the next."""
+    phases = program.phases
+    before = [p for p in phases[:index] if p.kind == "plenary"]
+    if before:
+        return before[-1]
+    return next((p for p in phases[index + 1:] if p.kind == "plenary"), None)
+
+
 class RoomService:
     """Maps (phase, placement) to rooms and hands them out in wire form."""
 
@@ -67,12 +76,7 @@ class RoomService:
         return f"{self.program.slug[:30].strip('-')}-{part[:40].strip('-')}-{digest}"
 
     def foyer_phase(self, index: int) -> Phase | None:
-        """The plenary whose room serves as foyer for phase `index`: the last before it, else the next."""
-        phases = self.program.phases
-        before = [p for p in phases[:index] if p.kind == "plenary"]
-        if before:
-            return before[-1]
-        return next((p for p in phases[index + 1:] if p.kind == "plenary"), None)
+        return foyer_phase(self.program, index)
 
     def room(self, slot: Slot | None, placements: dict[str, str]) -> Room | None:
         """The room for this phase, given the participant's placements (round id -> session id)."""

@@ -43,22 +43,26 @@ def check_command(path: str) -> int:
 
 def summary(program) -> str:
     """A readable table of the phases and their rooms."""
+    from rooms.jitsi import foyer_phase
+
     lines = [f"{program.title}  ({program.slug})",
              f"{program.date:%A %d %B %Y}, {program.timezone}", ""]
-    lines.append(f"{'time':<13} {'kind':<8} {'phase':<40} rooms")
-    lines.append("-" * 96)
-    for p in program.phases:
+    lines.append(f"{'time':<13} {'kind':<8} {'id':<16} {'title':<40} rooms")
+    lines.append("-" * 110)
+    for i, p in enumerate(program.phases):
         when = f"{p.starts_at:%H:%M}-{p.ends_at:%H:%M}"
         if p.kind == "round":
             rooms = f"{len(p.sessions)} parallel sessions"
         elif p.kind == "plenary":
             rooms = "1 plenary room"
         else:
-            rooms = "foyer (plenary room)" + ("  [filled from a gap]" if p.filled else "")
-        lines.append(f"{when:<13} {p.kind:<8} {p.title[:40]:<40} {rooms}")
+            host = foyer_phase(program, i)
+            rooms = f"foyer: room of '{host.id}'" if host else "foyer room"
+            rooms += "  [filled from a gap]" if p.filled else ""
+        lines.append(f"{when:<13} {p.kind:<8} {p.id:<16} {p.title[:40]:<40} {rooms}")
         for s in p.sessions:
             hosts = f"  hosts: {', '.join(s.hosts)}" if s.hosts else ""
-            lines.append(f"{'':<13} {'':<8}   - {s.id:<28} {s.kind:<10} capacity {s.capacity}{hosts}")
+            lines.append(f"{'':<13} {'':<8} - {s.id:<26} {s.kind:<10} capacity {s.capacity:<5} {s.title}{hosts}")
     places = min((sum(s.capacity for s in r.sessions) for r in program.rounds), default=0)
     lines += ["", f"{len(program.phases)} phases, {len(program.rounds)} rounds, "
               f"{sum(len(r.sessions) for r in program.rounds)} sessions; fewest places in a round: {places}"]

@@ -97,3 +97,32 @@ def test_plein_serve_refuses_a_bad_program(tmp_path):
     bad.write_text("[event]\nslug = 'x'\n", encoding="utf-8")
     done = run_cli("serve", "--program", str(bad))
     assert done.returncode == 1 and "problem" in done.stderr
+
+
+def test_the_commented_example_program_is_valid():
+    done = run_cli("check", str(ROOT / "config" / "events" / "example.toml"))
+    assert done.returncode == 0, done.stderr
+    filled = next(line for line in done.stdout.splitlines() if "pauze-1920" in line)
+    assert filled.startswith("19:20-19:30") and "[filled from a gap]" in filled
+    koffie = next(line for line in done.stdout.splitlines() if " koffie " in line)
+    assert "[filled from a gap]" not in koffie
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    """The README's first two commands: one runs the evening, the other is what .ci/run runs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0].strip() for b in readme.split("```sh\n")[1:3]]
+    assert "plein serve" in blocks[0] and "pip install -e ." in blocks[0]
+    assert blocks[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pytest" in blocks[1]
+
+
+def test_translations_have_the_same_keys():
+    from server.i18n import STRINGS
+    assert set(STRINGS["nl"]) == set(STRINGS["en"])
+    assert all(v.strip() for table in STRINGS.values() for v in table.values())
+
+
+def test_every_error_code_has_both_languages():
+    from rooms.errors import MESSAGES
+    assert all(nl and en and nl != en for nl, en in MESSAGES.values())
