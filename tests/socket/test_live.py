@@ -190,3 +190,43 @@ def test_jwt_for_exactly_the_participants_room(start_server, listen):
     assert nxt["room"] == mine["next_room"]["name"] != room["name"]
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(room["jwt"], "another-secret-entirely-0123456789", algorithms=["HS256"], audience="jitsi")
+
+
+def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, listen):
+    """The Procfile's gunicorn line (gevent worker) serves the app and Socket.IO over WebSocket."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import MODERATOR_KEY, ROOT, SECRET_KEY, ServerProcess, free_port
+    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    port = free_port()
+    argv = shlex.split(line[len("web:"):].replace("$PORT", str(port)))
+    argv[0] = str(Path(sys.executable).with_name(argv[0]))
+    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": MODERATOR_KEY, "PLEIN_SECRET_KEY": SECRET_KEY,
+           "PLEIN_INSTANCE": str(tmp_path / "instance")}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server = ServerProcess(redis_url, tmp=tmp_path, jitsi=None)
+        server.url, server.port = f"http://127.0.0.1:{port}", port
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        client = listen(server, server.join("Gunicorn")["token"])
+        assert client.wait_for(lambda d: True)["status"] == "waiting"
+        version = server.clock("start").json()["version"]
+        assert client.wait_for(lambda d: d["version"] == version, 1.0)["room"]["name"]
+        client.close()  # gunicorn's graceful stop waits for open WebSockets
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
