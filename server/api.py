@@ -123,7 +123,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not wants_json():
+        if exc.code is None or exc.code < 400:
             return exc
         code = {404: "no_such_path", 405: "method_not_allowed", 413: "too_large"}.get(exc.code, "http_error")
-        return jsonify(PleinError(code).to_dict(language())), exc.code
+        return plein_error(PleinError(code, exc.code))

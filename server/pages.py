@@ -34,20 +34,20 @@ def remember_language(response):
     return response
 
 
-def render(template: str, status: int = 200, **context):
+def render(template: str, http_status: int = 200, **context):
     """Render with what every page needs: language, its strings, the event, the Jitsi notice."""
     ev = evening()
     lang = language()
     context.setdefault("participant", current_participant())
     html = render_template(
         template, lang=lang, t=strings.table(lang), program=ev.program, jitsi=ev.jitsi, **context)
-    response = make_response(html, status)
+    response = make_response(html, http_status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def error_page(message: str, status: int):
-    return render("error.html", status, message=message)
+    return render("error.html", status, message=message, status=status)
 
 
 def page_config(**extra) -> str:

@@ -105,7 +105,7 @@ def test_clock_via_api_and_via_moderator_cookie(client, moderator_headers):
     again = client.post(API + "/clock", json={"action": "start"}, headers=moderator_headers)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_running"
     # the moderator link exchanges the key for a cookie and drops it from the address
-    from conftest import MODERATOR_KEY
+    from support import MODERATOR_KEY
     page = client.get(f"/e/cooperatieve-stad-2022/moderator?key={MODERATOR_KEY}")
     assert page.status_code == 303 and "key=" not in page.headers["Location"]
     assert MODERATOR_KEY not in page.headers.get("Set-Cookie", "")
@@ -135,7 +135,7 @@ def test_live_page_without_sign_in_goes_to_the_event_page(client):
 
 
 def test_event_page_tells_about_meet_jit_si(r, redis_url, tmp_path, monkeypatch):
-    from conftest import app_config
+    from support import app_config
     from server import create_app
     monkeypatch.setenv("PLEIN_INSTANCE", str(tmp_path))
     public = create_app(app_config(redis_url, JITSI_DOMAIN="meet.jit.si")).test_client()
@@ -147,7 +147,7 @@ def test_healthz(client):
 
 
 def test_healthz_503_when_redis_goes_away(tmp_path, monkeypatch):
-    from conftest import app_config
+    from support import app_config
     from rooms.embedded import EmbeddedRedis
     from server import create_app
     monkeypatch.setenv("PLEIN_INSTANCE", str(tmp_path))
@@ -195,3 +195,11 @@ def test_http_level_errors_are_coded_and_translated(client):
     assert resp.status_code == 405 and resp.get_json()["error"]["message"] == "This address does not accept that method."
     resp = client.post(API + "/participants", data="x" * 70000, content_type="application/json")
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "too_large"
+
+
+def test_pages_show_errors_as_pages_in_the_users_language(client):
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404 and "Dit adres bestaat niet." in resp.get_data(as_text=True)
+    resp = client.get("/e/another-evening", headers={"Accept-Language": "en"})
+    assert resp.status_code == 404 and "This evening does not exist." in resp.get_data(as_text=True)
+    assert "404" in resp.get_data(as_text=True)

@@ -7,7 +7,7 @@ import sys
 import pytest
 import redis
 
-from conftest import ROOT, SEED, StandinJitsi
+from support import ROOT, SEED, StandinJitsi
 
 pytestmark = pytest.mark.redis
 
@@ -55,7 +55,7 @@ def test_jitsi_check_against_a_loopback_standin(tmp_path):
             other.close()
     finally:
         standin.close()
-    from conftest import free_port
+    from support import free_port
     dead = check_deployment(JitsiSettings(external_api_url=f"http://127.0.0.1:{free_port()}/external_api.js"),
                             timeout=1)
     assert dead["ok"] is False and dead["detail"].startswith("unreachable")

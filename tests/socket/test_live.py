@@ -12,7 +12,7 @@ pytestmark = pytest.mark.socket
 
 
 def test_connection_without_valid_token_is_refused(server):
-    from conftest import Listener
+    from support import Listener
     for auth in (None, {"token": "not-a-real-token-at-all"}, {"token": 42}, {"moderator_key": "wrong"},
                  {"token": "x", "lang": "en"}):
         client = Listener(server.url, auth)
@@ -106,7 +106,7 @@ def test_session_cookie_authenticates_the_socket(server, listen):
 
 
 def test_moderator_socket_gets_state_without_a_room(server, listen):
-    from conftest import MODERATOR_KEY
+    from support import MODERATOR_KEY
     mod = listen(server, auth={"moderator_key": MODERATOR_KEY})
     assert mod.wait_for(lambda d: True)["room"] is None
     server.clock("start")
@@ -118,7 +118,7 @@ def test_clock_api_refuses_without_key_and_bad_bodies(server):
     assert requests.post(url, json={"action": "start"}).status_code == 401
     wrong = server.clock("start", key="wrong-key")
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "moderator_only"
-    from conftest import MODERATOR_KEY
+    from support import MODERATOR_KEY
     auth = {"Authorization": f"Bearer {MODERATOR_KEY}"}
     for body, code in [({"action": "fly"}, "bad_action"), ({}, "bad_field"), ([1], "bad_json"),
                        ({"action": "extend", "minutes": "5"}, "bad_minutes")]:
@@ -134,7 +134,7 @@ def test_rehearsal_at_speed_600_plays_every_phase_in_order(start_server, listen)
     server = start_server("--start", "now", "--speed", "600")
     client = listen(server, server.join("Repetitie")["token"])
     from rooms.program import load_program
-    from conftest import SEED
+    from support import SEED
     expected = [p.id for p in load_program(SEED).phases]
     client.wait_for(lambda d: d["status"] == "ended", timeout=45)
     seen = []
@@ -200,7 +200,7 @@ def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, list
     import sys
     from pathlib import Path
 
-    from conftest import MODERATOR_KEY, ROOT, SECRET_KEY, ServerProcess, free_port
+    from support import MODERATOR_KEY, ROOT, SECRET_KEY, ServerProcess, free_port
     line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
     port = free_port()
     argv = shlex.split(line[len("web:"):].replace("$PORT", str(port)))

@@ -1,0 +1,55 @@
+"""Playwright driving Debian's Chromium (/usr/bin/chromium, or PLEIN_CHROMIUM) against real server processes.
+
+Without the binary the browser tests are skipped, except under CI=true, where they fail: CI must
+prove that the pages work in a real browser.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from support import CHROMIUM, LAPTOP
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PLEIN_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """A page plus every console error and uncaught exception it produced."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+@pytest.fixture
+def new_page(browser):
+    """Factory: new_page(viewport=LAPTOP, locale="nl-NL") -> PageWatch in a fresh context (own cookies)."""
+    contexts = []
+
+    def make(viewport=LAPTOP, locale="nl-NL", **kwargs) -> PageWatch:
+        ctx = browser.new_context(viewport=viewport, locale=locale, **kwargs)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        return PageWatch(ctx.new_page())
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

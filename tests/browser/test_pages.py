@@ -1,0 +1,149 @@
+"""The pages in a real Chromium: join, be placed in a room, be moved by the moderator, on a laptop and a phone.
+
+The page loads external_api.js from the configured Jitsi deployment; here that is the stand-in in
+tests/jitsi_standin served on loopback, which records every IFrame API call in window.__jitsiCalls.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
+
+
+pytestmark = pytest.mark.browser
+
+
+def join(watch, server, name: str):
+    page = watch.page
+    page.goto(f"{server.url}/e/{SLUG}")
+    page.fill("input[name=name]", name)
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    page.wait_for_function("window.plein && window.plein.state")
+    return page
+
+
+def calls(page) -> list[dict]:
+    return page.evaluate("window.__jitsiCalls || []")
+
+
+def wait_room(page, name: str):
+    page.wait_for_function("n => window.plein && window.plein.roomName === n", arg=name)
+
+
+def server_state(server) -> dict:
+    return requests.get(server.api("/participants/me/state"), timeout=5).json()
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page, viewport):
+    watch = new_page(viewport=viewport)
+    page = join(watch, server, "Anna de Vries")
+    assert calls(page) == []  # waiting for the moderator: no room yet
+    assert "moderator" in page.locator("body").inner_text().lower()
+
+    first = server.clock("start").json()
+    page.wait_for_function("window.__jitsiCalls && window.__jitsiCalls.some(c => c.call === 'new')")
+    state = page.evaluate("window.plein.state")
+    assert state["phase"]["id"] == "in-beeld"
+    opened = [c for c in calls(page) if c["call"] == "new"]
+    assert len(opened) == 1
+    assert opened[0]["roomName"] == state["room"]["name"] and opened[0]["displayName"] == "Anna de Vries"
+    assert opened[0]["domain"] == server.env["JITSI_DOMAIN"]
+    assert page.locator("#phase-title").inner_text() == "Coöperatieven in beeld"
+    assert page.locator("#jitsi .jitsi-standin").is_visible()
+    assert first["phase"]["id"] == "in-beeld"
+    countdown = page.locator("#countdown").inner_text()
+    assert countdown.count(":") in (1, 2) and countdown != "--:--"
+    shot(page, f"live-round-{'phone' if viewport == PHONE else 'laptop'}")
+
+    server.clock("advance")  # into the break: the foyer is the opening plenary's room
+    page.wait_for_function("window.plein.state.phase.id === 'pauze-1700'")
+    page.wait_for_function("window.__jitsiCalls.filter(c => c.call === 'new').length === 2")
+    log = calls(page)
+    kinds = [c["call"] for c in log if c["call"] in ("new", "dispose")]
+    assert kinds == ["new", "dispose", "new"]  # the old room is disposed before the new one opens
+    assert log[1]["roomName"] == opened[0]["roomName"]
+    moved = [c for c in log if c["call"] == "new"][1]
+    assert moved["roomName"] == page.evaluate("window.plein.state.room.name") != opened[0]["roomName"]
+    assert moved["roomName"].startswith(f"{SLUG}-opening-") and moved["displayName"] == "Anna de Vries"
+
+    if viewport == PHONE:  # nothing wider than the phone, video and countdown both on screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.locator("#jitsi").bounding_box()["height"] > 200
+        assert page.locator("#countdown").is_visible()
+    assert watch.errors == []
+
+
+def test_reload_lands_in_the_same_room_with_the_same_countdown(server, new_page):
+    watch = new_page()
+    page = join(watch, server, "Bram")
+    server.clock("start")
+    page.wait_for_function("window.plein.roomName")
+    room = page.evaluate("window.plein.roomName")
+    ends = page.evaluate("window.plein.state.phase.ends_at")
+    page.reload()
+    page.wait_for_function("window.plein && window.plein.roomName")
+    assert page.evaluate("window.plein.roomName") == room
+    assert page.evaluate("window.plein.state.phase.ends_at") == ends
+    opened = [c for c in calls(page) if c["call"] == "new"]
+    assert [c["roomName"] for c in opened] == [room]
+
+
+def test_join_form_errors_keep_what_was_typed(server, new_page):
+    watch = new_page(viewport=PHONE)
+    page = watch.page
+    page.goto(f"{server.url}/e/{SLUG}")
+    too_long = "Anna " + "x" * 70
+    page.evaluate("document.querySelector('input[name=name]').removeAttribute('maxlength')")
+    page.fill("input[name=name]", too_long)
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    alert = page.locator("[role=alert]")
+    alert.wait_for()
+    assert "60" in alert.inner_text()
+    assert page.input_value("input[name=name]") == too_long
+    shot(page, "event-join-error-phone")
+    assert requests.get(server.api("/state")).status_code == 200
+
+
+def test_english_page(server, new_page):
+    watch = new_page(locale="en-GB")
+    page = watch.page
+    page.goto(f"{server.url}/e/{SLUG}?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.fill("input[name=name]", "Alex")
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
+
+
+def test_moderator_page_steers_the_participant(server, new_page):
+    participant = join(new_page(), server, "Chris")
+    mod_watch = new_page()
+    mod = mod_watch.page
+    mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
+    mod.wait_for_url(f"**/e/{SLUG}/moderator")
+    assert MODERATOR_KEY not in mod.url
+    mod.get_by_role("button", name="Start").click()
+    participant.wait_for_function("window.plein.state.phase && window.plein.state.phase.id === 'in-beeld'")
+    mod.get_by_role("button", name="Volgende").click()
+    participant.wait_for_function("window.plein.state.phase.id === 'pauze-1700'")
+    mod.wait_for_function("document.body.innerText.includes('Pauze')")
+    shot(mod, "moderator-laptop")
+    assert mod_watch.errors == []
+
+
+def test_clock_warning_banner(server, new_page):
+    page = join(new_page(), server, "Dana")
+    server.clock("start")
+    server.clock("extend", -56)  # 4 minutes left in the round: the 5-minute warning is due now
+    page.locator("#warning-text").wait_for(state="visible")
+    assert "minuten" in page.locator("#warning-text").inner_text()
+    shot(page, "live-warning-laptop")
+
+
+def test_meet_jit_si_is_named_for_what_it_is(start_server, standin_jitsi, new_page):
+    server = start_server(env={"JITSI_DOMAIN": "meet.jit.si", "JITSI_EXTERNAL_API_URL": standin_jitsi.script_url})
+    page = join(new_page(), server, "Eva")
+    assert "5 minuten" in page.locator("#public-jitsi-notice").inner_text()

@@ -1,0 +1,207 @@
+"""Helpers shared by the tests: constants, a loopback stand-in Jitsi, server processes, Socket.IO listeners.
+
+Imported as `support` (the tests folder is on sys.path through its conftest.py).
+"""
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "config" / "events" / "cooperatieve-stad-2022.toml"
+SLUG = "cooperatieve-stad-2022"
+REDIS_URL = os.environ.get("PLEIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+MODERATOR_KEY = "test-moderator-key-0123456789abcdef"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+STANDIN = ROOT / "tests" / "jitsi_standin"
+CHROMIUM = os.environ.get("PLEIN_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_config(redis_url: str, **extra) -> dict:
+    return {
+        "TESTING": True, "REDIS_URL": redis_url, "PLEIN_PROGRAM": str(SEED),
+        "PLEIN_TICKER": False, "PLEIN_ASYNC_MODE": "threading",
+        "PLEIN_MODERATOR_KEY": MODERATOR_KEY, "SECRET_KEY": SECRET_KEY,
+        "JITSI_DOMAIN": "meet.example.org", "JITSI_EXTERNAL_API_URL": "",
+        **extra,
+    }
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class StandinJitsi:
+    """A loopback HTTP server for tests/jitsi_standin (external_api.js), recording each request path."""
+
+    def __init__(self, folder: Path = STANDIN):
+        self.requests: list[str] = []
+        recorder = self.requests
+
+        class Handler(_QuietHandler):
+            def do_GET(self):
+                recorder.append(self.path)
+                super().do_GET()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def script_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/external_api.js"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ServerProcess:
+    """`plein serve` as a child process (gevent, the real ticker) on a free port."""
+
+    def __init__(self, redis_url: str, *args: str, env: dict | None = None, tmp: Path, jitsi: StandinJitsi | None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = args
+        self.log_path = tmp / f"server-{self.port}.log"
+        self.env = {
+            **os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": MODERATOR_KEY,
+            "PLEIN_SECRET_KEY": SECRET_KEY, "PLEIN_INSTANCE": str(tmp / f"instance-{self.port}"),
+            "PYTHONUNBUFFERED": "1", **(env or {}),
+        }
+        if jitsi is not None:
+            self.env.setdefault("JITSI_DOMAIN", jitsi.domain)
+            self.env.setdefault("JITSI_EXTERNAL_API_URL", jitsi.script_url)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "ServerProcess":
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"plein serve exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"plein serve did not answer within 30 s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    # helpers for tests
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/events/{SLUG}{path}"
+
+    def join(self, name: str) -> dict:
+        resp = requests.post(self.api("/participants"), json={"name": name}, timeout=5)
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
+    def clock(self, action: str, minutes=None, key: str = MODERATOR_KEY) -> requests.Response:
+        body = {"action": action} if minutes is None else {"action": action, "minutes": minutes}
+        return requests.post(self.api("/clock"), json=body, headers={"Authorization": f"Bearer {key}"}, timeout=5)
+
+
+class Listener:
+    """A real Socket.IO client (WebSocket transport) that keeps every event it receives, in order."""
+
+    def __init__(self, url: str, auth: dict | None = None, headers: dict | None = None):
+        import socketio
+        self.events: list[tuple[str, object]] = []
+        self.cond = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record)
+        self.error = None
+        self.sio.on("connect_error", self._connect_error)
+        self.url, self.auth, self.headers = url, auth, headers
+
+    def _record(self, event, data=None):
+        with self.cond:
+            self.events.append((event, data))
+            self.cond.notify_all()
+
+    def _connect_error(self, data=None):
+        self.error = data
+
+    def connect(self) -> "Listener":
+        self.sio.connect(self.url, auth=self.auth, headers=self.headers or {}, transports=["websocket"],
+                         wait_timeout=10)
+        return self
+
+    def states(self) -> list[dict]:
+        with self.cond:
+            return [d for e, d in self.events if e == "state"]
+
+    def wait_for(self, predicate, timeout: float = 5.0, event: str = "state", start: int = 0):
+        """The first `event` payload (from index `start` of all events) for which predicate holds."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for e, d in self.events[start:]:
+                    if e == event and predicate(d):
+                        return d
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event!r} matching within {timeout} s; got {self.events[-5:]}")
+                self.cond.wait(left)
+
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.events)
+
+    def call(self, event: str, data=None, timeout: float = 5.0):
+        return self.sio.call(event, data, timeout=timeout)
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+def shot(page, name: str) -> Path:
+    """Save a screenshot under test-artifacts/ (gitignored) for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path

@@ -1,0 +1,292 @@
+// The moderator console: the evening's clock live, the clock controls, the links, the Jitsi check.
+// Every action is a POST to the API; the server decides and answers with the new public state.
+
+import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
+import { ClockState, Schedule, nextText, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
+
+const config = readConfig();
+const tr = translator(config.strings);
+const time = timeFormatter(config.lang, config.timezone);
+const clock = new ClockState();
+const schedule = new Schedule(config.event && config.event.phases);
+const base = `/api/events/${encodeURIComponent(config.slug)}`;
+
+const view = {
+  connBanner: qs("#conn-banner"),
+  connText: qs("#conn-text"),
+  connLink: qs("#conn-link"),
+  warningContent: qs("#warning-content"),
+  warningText: qs("#warning-text"),
+  warningClose: qs("#warning-close"),
+  pill: qs("#status-pill"),
+  phaseKind: qs("#phase-kind"),
+  phaseTitle: qs("#mod-phase-title"),
+  countdown: { block: qs("#countdown-block"), value: qs("#countdown"), label: qs("#countdown-label"), paused: qs("#paused-flag") },
+  nextLine: qs("#next-line"),
+  version: qs("#fact-version"),
+  speed: qs("#fact-speed"),
+  paused: qs("#fact-paused"),
+  participants: qs("#fact-participants"),
+  error: qs("#mod-error"),
+  ok: qs("#mod-ok"),
+  buttons: qsa("[data-action]"),
+  participantLink: qs("#participant-link"),
+  moderatorLink: qs("#moderator-link"),
+  copyStatus: qs("#copy-status"),
+  jitsiCheck: qs("#jitsi-check"),
+  recheck: qs("#jitsi-recheck"),
+  program: qs("#program"),
+};
+
+const plein = { state: null };
+window.plein = plein;
+
+let busy = false; // a clock request is on its way
+let freshConnection = false;
+let unloading = false;
+let scheduleVersion = null;
+
+// -- state ------------------------------------------------------------------------------------------
+
+function handleState(state) {
+  if (freshConnection) clock.state = null; // after a reconnect the server's word wins
+  freshConnection = false;
+  if (!clock.accept(state)) return;
+  plein.state = state;
+  schedule.update(state);
+  if (scheduleVersion !== null && scheduleVersion !== state.version) refreshSchedule();
+  scheduleVersion = state.version;
+  if (view.warningContent.dataset.phase && (!state.phase || state.phase.id !== view.warningContent.dataset.phase)) hideWarning();
+  render();
+}
+
+async function refreshSchedule() {
+  try {
+    const response = await fetch(base, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    schedule.reset((await response.json()).phases);
+    schedule.update(clock.state);
+    renderProgramList();
+  } catch (error) {
+    console.warn("could not refresh the program", error);
+  }
+}
+
+function requestState() {
+  if (!socket.connected) return;
+  socket.timeout(8000).emit("state:get", (err, ack) => {
+    if (!err && ack && ack.ok && ack.state) handleState(ack.state);
+  });
+}
+
+// -- clock actions ----------------------------------------------------------------------------------
+
+/** Which controls make sense now; the server still decides (and says why when it refuses). */
+function allowed(action, s) {
+  if (!s) return false;
+  const running = s.status === "running";
+  const first = s.phase && schedule.index.get(s.phase.id) === 0;
+  switch (action) {
+    case "start": return !running;
+    case "back": return (running && !first) || s.status === "ended";
+    case "advance": return s.status !== "ended";
+    case "pause": return !s.paused && (running || s.status === "before");
+    case "resume": return Boolean(s.paused);
+    case "extend": return running;
+    default: return false;
+  }
+}
+
+async function act(button) {
+  if (busy) return;
+  const action = button.dataset.action;
+  const body = { action };
+  if (button.dataset.minutes) body.minutes = Number(button.dataset.minutes);
+  busy = true;
+  setText(view.error, "");
+  setText(view.ok, "");
+  renderButtons();
+  try {
+    const response = await fetch(`${base}/clock`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => null);
+    if (response.ok && data) {
+      handleState(data);
+      setText(view.ok, tr("mod_action_done", { version: data.version }));
+    } else {
+      setText(view.error, (data && data.error && data.error.message) || `HTTP ${response.status}`);
+    }
+  } catch (error) {
+    setText(view.error, tr("mod_network_error"));
+  } finally {
+    busy = false;
+    renderButtons();
+  }
+}
+
+// -- Jitsi check --------------------------------------------------------------------------------------
+
+function renderJitsiCheck(result) {
+  const box = view.jitsiCheck;
+  if (!result) {
+    box.replaceChildren(el("p", { class: "muted" }, tr("jitsi_check_none")));
+    attr(box, "data-ok", null);
+    return;
+  }
+  const checkedAt = typeof result.checked_at === "number" ? time(result.checked_at * 1000) : "";
+  box.replaceChildren(
+    el("p", { class: `check-result ${result.ok ? "check-result--ok" : "check-result--fail"}` },
+      el("span", { class: "check-result__icon", "aria-hidden": "true" }, result.ok ? "✓" : "!"),
+      result.ok ? tr("jitsi_check_ok") : `${tr("jitsi_check_fail")}: ${result.detail || ""}`),
+    el("p", { class: "check-url" }, `${tr("jitsi_check_url")}: `, el("code", {}, result.url || "")),
+    checkedAt ? el("p", { class: "muted" }, tr("jitsi_check_at", { time: checkedAt })) : null,
+  );
+  attr(box, "data-ok", result.ok ? "true" : "false");
+}
+
+async function recheck() {
+  view.recheck.disabled = true;
+  view.jitsiCheck.replaceChildren(el("p", { class: "muted" }, tr("jitsi_checking")));
+  try {
+    const response = await fetch(`${base}/jitsi-check`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin", body: "{}",
+    });
+    const data = await response.json().catch(() => null);
+    if (response.ok && data) renderJitsiCheck(data);
+    else view.jitsiCheck.replaceChildren(el("p", { class: "alert" }, (data && data.error && data.error.message) || `HTTP ${response.status}`));
+  } catch (error) {
+    view.jitsiCheck.replaceChildren(el("p", { class: "alert" }, tr("mod_network_error")));
+  } finally {
+    view.recheck.disabled = false;
+  }
+}
+
+// -- links --------------------------------------------------------------------------------------------
+
+async function copy(input) {
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    ok = true;
+  } catch (error) {
+    input.select(); // not a secure context, or no permission: the old way
+    try {
+      ok = document.execCommand("copy");
+    } catch (error2) {
+      ok = false;
+    }
+  }
+  setText(view.copyStatus, ok ? tr("copied") : tr("copy_failed"));
+  setTimeout(() => setText(view.copyStatus, ""), 4000);
+}
+
+// -- rendering --------------------------------------------------------------------------------------
+
+function render() {
+  const s = clock.state;
+  if (!s) return;
+  setText(view.pill, tr(`status_name_${s.status}`));
+  attr(view.pill, "data-status", s.status);
+  const running = s.status === "running" && s.phase;
+  show(view.phaseKind, Boolean(running));
+  if (running) {
+    setText(view.phaseKind, tr(`kind_${s.phase.kind}`));
+    view.phaseKind.className = `tag tag--${s.phase.kind}`;
+  }
+  let title = tr("mod_no_phase");
+  if (running) title = s.phase.title;
+  else if (s.status === "before" && s.next) title = tr("panel_before", { time: time(s.next.starts_at) });
+  else if (s.status === "waiting") title = tr("panel_waiting");
+  else if (s.status === "ended") title = tr("panel_ended");
+  setText(view.phaseTitle, title);
+  setText(view.nextLine, nextText(s, tr, time));
+  setText(view.version, s.version);
+  setText(view.speed, s.speed === 1 ? tr("mod_speed_normal") : tr("mod_speed_rehearsal", { speed: s.speed }));
+  setText(view.paused, s.paused ? tr("mod_clock_paused") : tr("mod_clock_running"));
+  attr(view.paused, "data-paused", s.paused ? "true" : null);
+  renderButtons();
+  renderProgramList();
+  tick();
+}
+
+function renderButtons() {
+  for (const button of view.buttons) {
+    button.disabled = busy || !allowed(button.dataset.action, clock.state);
+  }
+}
+
+function renderProgramList() {
+  renderProgram(view.program, schedule, clock.state, {
+    tr,
+    time,
+    extra: (phase) => (phase.sessions.length
+      ? el("ul", { class: "sessions sessions--compact" }, phase.sessions.map((session) => el("li", { class: "session" },
+        el("span", { class: "session__title" }, session.title),
+        session.kind === "brainstorm" ? el("span", { class: "tag tag--brainstorm" }, tr("session_kind_brainstorm")) : null)))
+      : null),
+  });
+}
+
+function tick() {
+  if (!clock.state) return;
+  renderCountdown(view.countdown, clock, tr);
+  if (clock.overdue()) requestState();
+}
+
+function hideWarning() {
+  show(view.warningContent, false);
+  setText(view.warningText, "");
+  delete view.warningContent.dataset.phase;
+}
+
+function showConnection(message, withLink = false) {
+  show(view.connBanner, Boolean(message));
+  setText(view.connText, message || "");
+  show(view.connLink, withLink);
+}
+
+// -- wiring -----------------------------------------------------------------------------------------
+
+setText(view.participants, config.participants ?? "–");
+view.participantLink.value = (config.links && config.links.participant) || "";
+view.moderatorLink.value = (config.links && config.links.moderator) || "";
+renderJitsiCheck(config.jitsi_check);
+renderProgramList();
+renderButtons();
+for (const button of view.buttons) button.addEventListener("click", () => act(button));
+for (const button of qsa("[data-copy]")) button.addEventListener("click", () => copy(qs(`#${button.dataset.copy}`)));
+view.recheck.addEventListener("click", recheck);
+view.warningClose.addEventListener("click", hideWarning);
+window.addEventListener("pagehide", () => { unloading = true; });
+
+const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
+socket.on("connect", () => {
+  freshConnection = true;
+  showConnection(null);
+});
+socket.on("disconnect", (reason) => {
+  if (unloading) return;
+  showConnection(tr("conn_lost"));
+  if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+});
+socket.on("connect_error", (error) => {
+  if (unloading) return;
+  if (socket.active) {
+    showConnection(tr("conn_lost"));
+    return;
+  }
+  showConnection((error && error.data && error.data.message) || tr("conn_refused"), true);
+});
+socket.on("state", handleState);
+socket.on("clock:warning", (data) => {
+  if (!data || typeof data.minutes !== "number") return;
+  const key = data.minutes === 5 ? "warning_5" : data.minutes === 1 ? "warning_1" : "warning_n";
+  view.warningContent.dataset.phase = data.phase || "";
+  show(view.warningContent, true);
+  setText(view.warningText, tr(key, { minutes: data.minutes }));
+});
+setInterval(tick, 250);
