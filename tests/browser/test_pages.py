@@ -5,6 +5,8 @@ tests/jitsi_standin served on loopback, which records every IFrame API call in w
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -118,13 +120,20 @@ def test_english_page(server, new_page):
     assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
 
 
-def test_moderator_page_steers_the_participant(server, new_page):
+def test_moderator_page_steers_the_participant(server, new_page, standin_jitsi):
     participant = join(new_page(), server, "Chris")
     mod_watch = new_page()
     mod = mod_watch.page
     mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
     mod.wait_for_url(f"**/e/{SLUG}/moderator")
     assert MODERATOR_KEY not in mod.url
+    checks = len(standin_jitsi.requests)
+    mod.reload()  # every load of the moderator page checks the deployment again
+    deadline = time.monotonic() + 10
+    while len(standin_jitsi.requests) == checks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(standin_jitsi.requests) > checks
+    mod.locator("#jitsi-check[data-ok=true]").wait_for()
     mod.get_by_role("button", name="Start").click()
     participant.wait_for_function("window.plein.state.phase && window.plein.state.phase.id === 'in-beeld'")
     mod.get_by_role("button", name="Volgende").click()

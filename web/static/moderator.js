@@ -148,9 +148,9 @@ function renderJitsiCheck(result) {
   attr(box, "data-ok", result.ok ? "true" : "false");
 }
 
-async function recheck() {
+async function recheck({ quiet = false } = {}) {
   view.recheck.disabled = true;
-  view.jitsiCheck.replaceChildren(el("p", { class: "muted" }, tr("jitsi_checking")));
+  if (!quiet) view.jitsiCheck.replaceChildren(el("p", { class: "muted" }, tr("jitsi_checking")));
   try {
     const response = await fetch(`${base}/jitsi-check`, {
       method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin", body: "{}",
@@ -255,11 +255,12 @@ setText(view.participants, config.participants ?? "–");
 view.participantLink.value = (config.links && config.links.participant) || "";
 view.moderatorLink.value = (config.links && config.links.moderator) || "";
 renderJitsiCheck(config.jitsi_check);
+recheck({ quiet: Boolean(config.jitsi_check) }); // check the deployment now; the last result shows meanwhile
 renderProgramList();
 renderButtons();
 for (const button of view.buttons) button.addEventListener("click", () => act(button));
 for (const button of qsa("[data-copy]")) button.addEventListener("click", () => copy(qs(`#${button.dataset.copy}`)));
-view.recheck.addEventListener("click", recheck);
+view.recheck.addEventListener("click", () => recheck());
 view.warningClose.addEventListener("click", hideWarning);
 window.addEventListener("pagehide", () => { unloading = true; });
 
