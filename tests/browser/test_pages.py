@@ -156,3 +156,20 @@ def test_meet_jit_si_is_named_for_what_it_is(start_server, standin_jitsi, new_pa
     server = start_server(env={"JITSI_DOMAIN": "meet.jit.si", "JITSI_EXTERNAL_API_URL": standin_jitsi.script_url})
     page = join(new_page(), server, "Eva")
     assert "5 minuten" in page.locator("#public-jitsi-notice").inner_text()
+
+
+def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page):
+    """Nothing lives in the server process: after a restart the page reconnects into the same room."""
+    watch = new_page()
+    page = join(watch, server, "Femke")
+    server.clock("start")
+    page.wait_for_function("window.plein.roomName")
+    room = page.evaluate("window.plein.roomName")
+    server.stop()
+    page.locator("#conn-banner").wait_for(state="visible")
+    assert "Verbinding verbroken" in page.locator("#conn-text").inner_text()
+    server.start()  # same port, same Redis
+    page.locator("#conn-banner").wait_for(state="hidden", timeout=20_000)
+    assert page.evaluate("window.plein.roomName") == room
+    assert [c["call"] for c in calls(page)].count("new") == 1  # the call was never interrupted
+    assert watch.errors == []

@@ -1,6 +1,7 @@
 // The live page: the room the participant should be in (Jitsi IFrame API), the countdown, what comes
 // next and the whole program. The server's `state` pushes decide; the page never navigates by itself.
 
+import { connectionBanner, warningBanner } from "./banners.js";
 import { attr, el, qs, readConfig, setText, show, translator } from "./helpers.js";
 import {
   ClockState, Schedule, formatCountdown, nextText, renderCountdown, renderProgram, timeFormatter,
@@ -15,12 +16,6 @@ const schedule = new Schedule(config.event && config.event.phases);
 
 const view = {
   youAre: qs("#you-are"),
-  connBanner: qs("#conn-banner"),
-  connText: qs("#conn-text"),
-  connLink: qs("#conn-link"),
-  warningContent: qs("#warning-content"),
-  warningText: qs("#warning-text"),
-  warningClose: qs("#warning-close"),
   jitsi: qs("#jitsi"),
   panel: qs("#room-panel"),
   panelTitle: qs("#panel-title"),
@@ -51,7 +46,8 @@ let embedded = null; // the room in the iframe now
 let wanted = null; // the room the participant should be in
 let askedJwtFor = null; // room name we already asked the server a JWT for
 let leftRoom = null; // name of the room the participant hung up in
-let warning = null; // the last clock:warning shown
+const connection = connectionBanner();
+const warning = warningBanner(tr);
 let scheduleVersion = null;
 let freshConnection = false; // the first state after a (re)connect is the server's truth
 let unloading = false;
@@ -190,7 +186,7 @@ function handleState(state) {
   plein.state = state;
   schedule.update(state);
   refreshScheduleIfChanged(state.version);
-  if (warning && !warningStillTrue(state)) hideWarning();
+  if (warning.data && !warningStillTrue(state)) warning.hide();
   wantRoom(state.room);
   prefetchNextJwt(state);
   render();
@@ -255,36 +251,21 @@ function onWarning(data) {
   if (!data || typeof data.minutes !== "number") return;
   const s = clock.state;
   if (s && s.phase && data.phase && s.phase.id !== data.phase) return; // a phase we already left
-  warning = data;
-  const key = data.minutes === 5 ? "warning_5" : data.minutes === 1 ? "warning_1" : "warning_n";
-  show(view.warningContent, true);
-  setText(view.warningText, tr(key, { minutes: data.minutes }));
+  warning.show(data);
 }
 
 function warningStillTrue(state) {
-  if (!state.phase || state.phase.id !== warning.phase || state.status !== "running") return false;
+  const shown = warning.data;
+  if (!state.phase || state.phase.id !== shown.phase || state.status !== "running") return false;
   const minutesLeft = ((state.remaining || 0) * (state.speed || 1)) / 60;
-  return minutesLeft <= warning.minutes + 0.5; // extended since: the warning no longer holds
-}
-
-function hideWarning() {
-  warning = null;
-  show(view.warningContent, false);
-  setText(view.warningText, "");
-}
-
-function showConnection(message, withLink = false) {
-  show(view.connBanner, Boolean(message));
-  setText(view.connText, message || "");
-  show(view.connLink, withLink);
-  attr(view.connBanner, "data-kind", withLink ? "refused" : message ? "lost" : null);
+  return minutesLeft <= shown.minutes + 0.5; // extended since: the warning no longer holds
 }
 
 function showRefused(message) {
   disposeRoom();
   wanted = null;
   refused = message || tr("conn_refused");
-  showConnection(refused, true);
+  connection.show(refused, true);
   render();
 }
 
@@ -335,7 +316,7 @@ function renderPanel() {
   let action = null;
   if (refused) {
     title = refused;
-    action = { label: tr("conn_back_link"), run: () => { window.location.href = view.connLink.href; } };
+    action = { label: tr("conn_back_link"), run: () => { window.location.href = connection.link.href; } };
   } else if (!s) {
     title = tr("connecting");
   } else if (!s.room) {
@@ -403,7 +384,6 @@ function tick() {
 // -- wiring -----------------------------------------------------------------------------------------
 
 setText(view.youAre, participant.name ? tr("you_are", { name: participant.name }) : "");
-view.warningClose.addEventListener("click", hideWarning);
 view.panelAction.addEventListener("click", () => panelAction && panelAction.run());
 window.addEventListener("pagehide", () => { unloading = true; });
 // A phone that wakes up: timers were asleep, so check the clock at once (and ask if it ran out).
@@ -415,17 +395,17 @@ const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang 
 socket.on("connect", () => {
   freshConnection = true;
   refused = null;
-  showConnection(null);
+  connection.show(null);
 });
 socket.on("disconnect", (reason) => {
   if (unloading) return;
-  showConnection(tr("conn_lost"));
+  connection.show(tr("conn_lost"));
   if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000); // not retried by itself
 });
 socket.on("connect_error", (error) => {
   if (unloading) return;
   if (socket.active) {
-    showConnection(tr("conn_lost")); // network trouble: socket.io keeps trying by itself
+    connection.show(tr("conn_lost")); // network trouble: socket.io keeps trying by itself
     return;
   }
   const data = error && error.data;

@@ -1,6 +1,7 @@
 // The moderator console: the evening's clock live, the clock controls, the links, the Jitsi check.
 // Every action is a POST to the API; the server decides and answers with the new public state.
 
+import { connectionBanner, warningBanner } from "./banners.js";
 import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
 import { ClockState, Schedule, nextText, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
 
@@ -10,14 +11,10 @@ const time = timeFormatter(config.lang, config.timezone);
 const clock = new ClockState();
 const schedule = new Schedule(config.event && config.event.phases);
 const base = `/api/events/${encodeURIComponent(config.slug)}`;
+const connection = connectionBanner();
+const warning = warningBanner(tr);
 
 const view = {
-  connBanner: qs("#conn-banner"),
-  connText: qs("#conn-text"),
-  connLink: qs("#conn-link"),
-  warningContent: qs("#warning-content"),
-  warningText: qs("#warning-text"),
-  warningClose: qs("#warning-close"),
   pill: qs("#status-pill"),
   phaseKind: qs("#phase-kind"),
   phaseTitle: qs("#mod-phase-title"),
@@ -56,7 +53,7 @@ function handleState(state) {
   schedule.update(state);
   if (scheduleVersion !== null && scheduleVersion !== state.version) refreshSchedule();
   scheduleVersion = state.version;
-  if (view.warningContent.dataset.phase && (!state.phase || state.phase.id !== view.warningContent.dataset.phase)) hideWarning();
+  if (warning.data && (!state.phase || state.phase.id !== warning.data.phase)) warning.hide();
   render();
 }
 
@@ -237,18 +234,6 @@ function tick() {
   if (clock.overdue()) requestState();
 }
 
-function hideWarning() {
-  show(view.warningContent, false);
-  setText(view.warningText, "");
-  delete view.warningContent.dataset.phase;
-}
-
-function showConnection(message, withLink = false) {
-  show(view.connBanner, Boolean(message));
-  setText(view.connText, message || "");
-  show(view.connLink, withLink);
-}
-
 // -- wiring -----------------------------------------------------------------------------------------
 
 setText(view.participants, config.participants ?? "–");
@@ -261,33 +246,28 @@ renderButtons();
 for (const button of view.buttons) button.addEventListener("click", () => act(button));
 for (const button of qsa("[data-copy]")) button.addEventListener("click", () => copy(qs(`#${button.dataset.copy}`)));
 view.recheck.addEventListener("click", () => recheck());
-view.warningClose.addEventListener("click", hideWarning);
 window.addEventListener("pagehide", () => { unloading = true; });
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
 socket.on("connect", () => {
   freshConnection = true;
-  showConnection(null);
+  connection.show(null);
 });
 socket.on("disconnect", (reason) => {
   if (unloading) return;
-  showConnection(tr("conn_lost"));
+  connection.show(tr("conn_lost"));
   if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
 });
 socket.on("connect_error", (error) => {
   if (unloading) return;
   if (socket.active) {
-    showConnection(tr("conn_lost"));
+    connection.show(tr("conn_lost"));
     return;
   }
-  showConnection((error && error.data && error.data.message) || tr("conn_refused"), true);
+  connection.show((error && error.data && error.data.message) || tr("conn_refused"), true);
 });
 socket.on("state", handleState);
 socket.on("clock:warning", (data) => {
-  if (!data || typeof data.minutes !== "number") return;
-  const key = data.minutes === 5 ? "warning_5" : data.minutes === 1 ? "warning_1" : "warning_n";
-  view.warningContent.dataset.phase = data.phase || "";
-  show(view.warningContent, true);
-  setText(view.warningText, tr(key, { minutes: data.minutes }));
+  if (data && typeof data.minutes === "number") warning.show(data);
 });
 setInterval(tick, 250);
