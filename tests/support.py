@@ -80,6 +80,18 @@ class StandinJitsi:
         self.httpd.server_close()
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 15, kill: bool = False) -> None:
+    """Terminate (or kill) a child process and wait for it; kill it if it does not go in time."""
+    if proc.poll() is not None:
+        return
+    proc.kill() if kill else proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ServerProcess:
     """`plein serve` as a child process (gevent, the real ticker) on a free port."""
 
@@ -120,13 +132,8 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, kill: bool = False) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill() if kill else self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, kill=kill)
         if getattr(self, "log", None):
             self.log.close()
 

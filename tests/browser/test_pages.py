@@ -26,6 +26,14 @@ def join(watch, server, name: str):
     return page
 
 
+def join_and_start(watch, server, name: str):
+    """Join, let the moderator start the evening, wait for the first room; returns (page, room name)."""
+    page = join(watch, server, name)
+    server.clock("start")
+    page.wait_for_function("window.plein.roomName")
+    return page, page.evaluate("window.plein.roomName")
+
+
 def calls(page) -> list[dict]:
     return page.evaluate("window.__jitsiCalls || []")
 
@@ -79,11 +87,7 @@ def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page,
 
 
 def test_reload_lands_in_the_same_room_with_the_same_countdown(server, new_page):
-    watch = new_page()
-    page = join(watch, server, "Bram")
-    server.clock("start")
-    page.wait_for_function("window.plein.roomName")
-    room = page.evaluate("window.plein.roomName")
+    page, room = join_and_start(new_page(), server, "Bram")
     ends = page.evaluate("window.plein.state.phase.ends_at")
     page.reload()
     page.wait_for_function("window.plein && window.plein.roomName")
@@ -161,10 +165,7 @@ def test_meet_jit_si_is_named_for_what_it_is(start_server, standin_jitsi, new_pa
 def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page):
     """Nothing lives in the server process: after a restart the page reconnects into the same room."""
     watch = new_page()
-    page = join(watch, server, "Femke")
-    server.clock("start")
-    page.wait_for_function("window.plein.roomName")
-    room = page.evaluate("window.plein.roomName")
+    page, room = join_and_start(watch, server, "Femke")
     server.stop()
     page.locator("#conn-banner").wait_for(state="visible")
     assert "Verbinding verbroken" in page.locator("#conn-text").inner_text()
@@ -172,4 +173,6 @@ def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page):
     page.locator("#conn-banner").wait_for(state="hidden", timeout=20_000)
     assert page.evaluate("window.plein.roomName") == room
     assert [c["call"] for c in calls(page)].count("new") == 1  # the call was never interrupted
-    assert watch.errors == []
+    # Chromium reports reconnect attempts that met the stopped server; anything else is the page's fault.
+    outage = ("WebSocket connection to ", "Failed to load resource: net::ERR_CONNECTION_REFUSED")
+    assert [e for e in watch.errors if not e.startswith(outage)] == []

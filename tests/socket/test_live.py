@@ -161,7 +161,7 @@ def test_two_workers_share_the_evening_and_fire_each_transition_once(start_serve
 
 
 def test_a_restarted_ticker_takes_over_without_repeating(start_server, listen):
-    a = start_server("--start", "now", "--speed", "300")
+    a = start_server("--start", "now", "--speed", "600")
     b = start_server()
     client = listen(b, b.join("Failover")["token"])
     client.wait_for(lambda d: d["phase"] and d["phase"]["id"] == "pauze-1700", timeout=20)
@@ -200,7 +200,7 @@ def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, list
     import sys
     from pathlib import Path
 
-    from support import MODERATOR_KEY, ROOT, SECRET_KEY, ServerProcess, free_port
+    from support import MODERATOR_KEY, ROOT, SECRET_KEY, ServerProcess, free_port, stop_process
     line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
     port = free_port()
     argv = shlex.split(line[len("web:"):].replace("$PORT", str(port)))
@@ -224,9 +224,4 @@ def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, list
         assert client.wait_for(lambda d: d["version"] == version, 1.0)["room"]["name"]
         client.close()  # gunicorn's graceful stop waits for open WebSockets
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
