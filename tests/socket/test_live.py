@@ -225,3 +225,24 @@ def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, list
         client.close()  # gunicorn's graceful stop waits for open WebSockets
     finally:
         stop_process(proc, timeout=30)
+
+
+def test_plein_serve_without_redis_url_runs_its_own_redis_and_keeps_the_evening(start_server, tmp_path):
+    """The README's first command: no Redis service; a restart keeps participants and the clock; exit stops it."""
+    from pathlib import Path
+    env = {"REDIS_URL": "", "PLEIN_INSTANCE": str(tmp_path / "own-instance")}
+    first = start_server(env=env)
+    joined = first.join("Blijft bewaard")
+    started = first.clock("start").json()
+    pid = int((tmp_path / "own-instance" / "redis" / "redis.pid").read_text())
+    assert Path(f"/proc/{pid}").exists()
+    first.stop()
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists(), "the embedded redis-server outlived plein serve"
+    second = start_server(env=env)
+    me = requests.get(second.api("/participants/me/state"), headers={"Authorization": f"Bearer {joined['token']}"})
+    assert me.status_code == 200
+    assert me.json()["version"] == started["version"] and me.json()["phase"]["id"] == "in-beeld"
