@@ -33,6 +33,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "clock_busy": ("Een andere moderator verzette de klok net; probeer het opnieuw.",
                    "Another moderator just changed the clock; please try again."),
     "no_room": ("Je hebt nu geen zaal.", "You have no room right now."),
+    "unknown_round": ("'{round}' is geen ronde van deze avond.", "'{round}' is not a round of this evening."),
+    "unknown_session": ("'{session}' is geen sessie van ronde '{round}'.", "'{session}' is not a session of round '{round}'."),
+    "session_full": ("'{title}' is vol. Kies een andere sessie.", "'{title}' is full. Please choose another session."),
+    "round_over": ("'{title}' is al voorbij.", "'{title}' is already over."),
+    "choices_locked": ("De keuzes voor '{title}' liggen vast.", "The choices for '{title}' are locked."),
+    "switching_off": ("Tijdens '{title}' kun je niet van sessie wisselen.", "You cannot switch sessions during '{title}'."),
+    "cannot_withdraw": ("'{title}' is bezig: kies een andere sessie in plaats van geen.",
+                        "'{title}' is running: choose another session instead of none."),
+    "bad_link": ("Deze persoonlijke link is niet (meer) geldig.", "This personal link is not (or no longer) valid."),
     "redis_down": ("De server kan zijn opslag even niet bereiken; probeer het zo opnieuw.",
                    "The server cannot reach its storage right now; please try again shortly."),
 }
@@ -43,9 +52,10 @@ class PleinError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, status: int | None = None, **params):
+    def __init__(self, code: str, status: int | None = None, details: dict | None = None, **params):
         self.code = code
         self.params = params
+        self.details = details or {}  # extra fields for clients, next to code and message
         if status is not None:
             self.status = status
         super().__init__(self.message("en"))
@@ -59,4 +69,4 @@ class PleinError(Exception):
             return template
 
     def to_dict(self, lang: str = "nl") -> dict:
-        return {"error": {"code": self.code, "message": self.message(lang)}}
+        return {"error": {"code": self.code, "message": self.message(lang), **self.details}}

@@ -16,8 +16,10 @@ import redis
 
 from .clock import ClockService
 from .jitsi import JitsiSettings, RoomService, check_deployment
+from .errors import PleinError
 from .participants import Participant, ParticipantService
-from .program import Program
+from .program import Phase, Program
+from .seats import SeatService
 from .store import Keys
 from .timeline import State, state_dict
 
@@ -66,6 +68,15 @@ class Push:
     data: dict
 
 
+@dataclass(frozen=True)
+class Regroup:
+    """Move these sockets (on any worker) out of some Socket.IO rooms and into others, before what follows."""
+
+    sids: tuple[str, ...]
+    leave: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+
+
 class Evening:
     """Everything the server needs for one event, all storage through Redis."""
 
@@ -82,7 +93,9 @@ class Evening:
         self.moderator_key = self._stored_secret(self.keys.moderator_key, moderator_key)
         self.clock = ClockService(r, program, speed=speed, start=start, now=now)
         self.participants = ParticipantService(r, program)
+        self.seats = SeatService(r, program)
         self.rooms = RoomService(program, self.secret, jitsi)
+        self.notify = lambda pushes: None  # where out-of-band notices go; the server sets its sender
         self._renew = r.register_script(_RENEW)
         self._fire = r.register_script(_FIRE)
 
@@ -116,7 +129,7 @@ class Evening:
     def state_for(self, participant: Participant, state: State | None = None) -> dict:
         """A participant's own `state`: their room with its JWT, and their next room ahead of time."""
         state = state or self.state()
-        placements = self.participants.placements(participant.id)
+        placements = self.seats_now(participant.id, state)
         user = {"id": participant.id, "name": participant.name}
         data = state_dict(state, self.tz)
         room = self.rooms.room(state.current, placements)
@@ -124,6 +137,25 @@ class Evening:
         next_room = self.rooms.room(state.next, placements)
         data["next_room"] = self.rooms.wire(next_room, user, state.next and state.next.ends_at, state.now)
         return data
+
+    def seats_now(self, pid: str, state: State) -> dict[str, str]:
+        """The participant's seats; someone without one in the running round is placed now (a late joiner)."""
+        seats = self.seats.seats(pid)
+        cur = state.current
+        if cur is not None and cur.phase.kind == "round" and cur.phase.id not in seats:
+            placed = self.seats.place(cur.phase.id, pid)
+            if placed:
+                seats[cur.phase.id] = placed[0].session
+                self.notify(self._overflow_notice(cur.phase.id, placed))
+        return seats
+
+    def _overflow_notice(self, round_id: str, placed) -> list[Push]:
+        """Tell the moderators when Plein had to seat people in a full session."""
+        overflow = [p for p in placed if p.overflow]
+        if not overflow:
+            return []
+        return [Push("seats:overflow", channel_moderators(self.program.slug), {
+            "round": round_id, "count": len(overflow), "sessions": sorted({p.session for p in overflow})})]
 
     def transition_pushes(self, state: State) -> list[Push]:
         """The O(sessions) messages that tell everyone the new state: one per session of a round."""
@@ -140,12 +172,86 @@ class Evening:
             pushes.append(Push("state", channel_all(slug), {**base, "room": room}))
         return pushes
 
-    def channels_for(self, participant: Participant) -> list[str]:
-        """The Socket.IO rooms a participant's socket joins."""
+    def channels_for(self, participant: Participant, state: State | None = None) -> list[str]:
+        """The Socket.IO rooms a participant's socket belongs in: the event, itself, each seat's session."""
         slug = self.program.slug
-        placements = self.participants.ensure_placed(participant.id)
+        seats = self.seats_now(participant.id, state or self.state())
         return [channel_all(slug), channel_participant(slug, participant.id),
-                *(channel_session(slug, sid) for sid in placements.values())]
+                *(channel_session(slug, sid) for sid in seats.values())]
+
+    # -- choices --------------------------------------------------------------------------------
+
+    def round_status(self, rnd: Phase, state: State) -> str:
+        """upcoming | running | over, by the clock."""
+        if state.status in ("waiting", "before"):
+            return "upcoming"
+        if state.status == "ended":
+            return "over"
+        index = self.program.index(rnd.id)
+        if index == state.current.index:
+            return "running"
+        return "upcoming" if index > state.current.index else "over"
+
+    def choose(self, participant: Participant, body) -> tuple[dict, list]:
+        """Apply `{"<round id>": "<session id>" | null}`; returns the participant's seats and what to send."""
+        if not isinstance(body, dict) or not body:
+            raise PleinError("bad_json")
+        state = self.state()
+        locked = self.seats.locked()
+        wanted: dict[str, str | None] = {}
+        for round_id, session_id in body.items():
+            rnd = self.program.phase(round_id) if isinstance(round_id, str) else None
+            if rnd is None or rnd.kind != "round":
+                raise PleinError("unknown_round", round=str(round_id)[:40])
+            if session_id is not None and (not isinstance(session_id, str) or rnd.session(session_id) is None):
+                raise PleinError("unknown_session", round=rnd.id, session=str(session_id)[:40])
+            status = self.round_status(rnd, state)
+            if status == "over":
+                raise PleinError("round_over", 409, title=rnd.title)
+            if rnd.id in locked:
+                raise PleinError("choices_locked", 409, title=rnd.title)
+            if status == "running":
+                if not rnd.switching:
+                    raise PleinError("switching_off", 409, title=rnd.title)
+                if session_id is None:
+                    raise PleinError("cannot_withdraw", 409, title=rnd.title)
+            wanted[rnd.id] = session_id
+        before = self.seats.seats(participant.id)
+        self.seats.choose(participant.id, wanted)
+        after = self.seats.seats(participant.id)
+        return self.me(participant), self._regroup(participant, before, after, state)
+
+    def _regroup(self, participant: Participant, before: dict, after: dict, state: State) -> list:
+        """Move the participant's sockets to their new sessions; if the running round changed, their new state."""
+        slug = self.program.slug
+        leave = tuple(channel_session(slug, s) for r, s in before.items() if after.get(r) != s)
+        enter = tuple(channel_session(slug, s) for r, s in after.items() if before.get(r) != s)
+        if not leave and not enter:
+            return []
+        out: list = [Regroup(tuple(self.participants.sockets(participant.id)), leave, enter)]
+        out.append(Push("state", channel_participant(slug, participant.id), self.state_for(participant, state)))
+        return out
+
+    def me(self, participant: Participant) -> dict:
+        return {"id": participant.id, "name": participant.name,
+                "choices": self.seats.chosen(participant.id), "placements": self.seats.seats(participant.id)}
+
+    def rounds_overview(self) -> list[dict]:
+        """For moderators: per round and session the capacity and how many chose, were placed, are connected."""
+        counts = self.seats.counts()
+        locked = self.seats.locked()
+        out = []
+        for rnd in self.program.rounds:
+            members = self.seats.members(rnd.id)
+            online = self.participants.connected(members)
+            connected = {s.id: 0 for s in rnd.sessions}
+            for pid in online:
+                if members[pid] in connected:
+                    connected[members[pid]] += 1
+            out.append({"id": rnd.id, "title": rnd.title, "locked": rnd.id in locked, "switching": rnd.switching,
+                        "sessions": [{"id": s.id, "title": s.title, **counts[rnd.id][s.id],
+                                      "connected": connected[s.id]} for s in rnd.sessions]})
+        return out
 
     # -- the ticker -----------------------------------------------------------------------------
 
@@ -170,11 +276,23 @@ class Evening:
     def due(self, state: State | None = None) -> list[Push]:
         """Pushes that are due now and not yet sent by anyone (stored markers survive restarts)."""
         state = state or self.state()
-        pushes: list[Push] = []
+        pushes: list = []
         if self._fire(keys=[self.keys.fired], args=[self.marker(state)]):
+            pushes.extend(self._place_round(state))
             pushes.extend(self.transition_pushes(state))
         pushes.extend(self._warnings(state))
         return pushes
+
+    def _place_round(self, state: State) -> list:
+        """At a round's start, seat whoever chose nothing; move their sockets before the round's pushes."""
+        cur = state.current
+        if cur is None or cur.phase.kind != "round":
+            return []
+        placed = self.seats.place(cur.phase.id)
+        slug = self.program.slug
+        out: list = [Regroup(tuple(self.participants.sockets(p.pid)), enter=(channel_session(slug, p.session),))
+                     for p in placed]
+        return out + self._overflow_notice(cur.phase.id, placed)
 
     def seconds_to_next(self, state: State) -> float | None:
         """How long until the next transition or warning is due (None: nothing while paused or over)."""

@@ -15,22 +15,6 @@ from .store import Keys
 
 NAME_MAX = 60
 
-# Place one participant in the least-filled session of a round (ties: program order), atomically,
-# unless already placed. KEYS: placement hash, counts hash. ARGV: participant id, session ids...
-_PLACE = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then return current end
-local best, best_n = nil, nil
-for i = 2, #ARGV do
-  local n = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')
-  if best_n == nil or n < best_n then best, best_n = ARGV[i], n end
-end
-redis.call('HSET', KEYS[1], ARGV[1], best)
-redis.call('HINCRBY', KEYS[2], best, 1)
-return best
-"""
-
-
 @dataclass(frozen=True)
 class Participant:
     id: str
@@ -51,8 +35,14 @@ def clean_name(raw) -> str:
     return name
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """Tokens are stored only as their SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_participant(name: str) -> tuple["Participant", str]:
+    """A fresh id and bearer token for a (cleaned) name."""
+    return Participant(secrets.token_hex(8), name), secrets.token_urlsafe(32)
 
 
 class ParticipantService:
@@ -62,21 +52,26 @@ class ParticipantService:
         self.r = r
         self.program = program
         self.keys = Keys(program.slug)
-        self._place = r.register_script(_PLACE)
 
     def create(self, raw_name) -> tuple[Participant, str]:
         """Sign up a participant; returns it and its bearer token (only its hash is stored)."""
         name = clean_name(raw_name)
-        pid = secrets.token_hex(8)
-        token = secrets.token_urlsafe(32)
+        participant, token = new_participant(name)
         with self.r.pipeline() as pipe:  # MULTI/EXEC: all of it or nothing
-            pipe.hset(self.keys.participant(pid), mapping={"name": name, "created_at": f"{time.time():.3f}"})
-            pipe.hset(self.keys.tokens, _token_hash(token), pid)
-            pipe.zadd(self.keys.participants, {pid: time.time()})
+            self.write(pipe, participant, token)
             pipe.execute()
-        participant = Participant(pid, name)
-        self.ensure_placed(participant.id)
         return participant, token
+
+    def write(self, pipe, participant: "Participant", token: str, email: str | None = None) -> None:
+        """Queue the writes that make a participant exist (inside the caller's MULTI)."""
+        now = time.time()
+        fields = {"name": participant.name, "created_at": f"{now:.3f}"}
+        if email:
+            fields["email"] = email
+            pipe.hset(self.keys.emails, email.lower(), participant.id)
+        pipe.hset(self.keys.participant(participant.id), mapping=fields)
+        pipe.hset(self.keys.tokens, token_hash(token), participant.id)
+        pipe.zadd(self.keys.participants, {participant.id: now})
 
     def get(self, pid: str | None) -> Participant | None:
         if not pid or not isinstance(pid, str) or len(pid) > 64:
@@ -87,26 +82,28 @@ class ParticipantService:
     def by_token(self, token) -> Participant | None:
         if not isinstance(token, str) or not 10 <= len(token) <= 200:
             return None
-        return self.get(self.r.hget(self.keys.tokens, _token_hash(token)))
+        return self.get(self.r.hget(self.keys.tokens, token_hash(token)))
 
-    def ensure_placed(self, pid: str) -> dict[str, str]:
-        """Place the participant in every round not yet placed (provisional: fewest so far); return all."""
-        placements = {}
-        for rnd in self.program.rounds:
-            placements[rnd.id] = self._place(
-                keys=[self.keys.placement(rnd.id), self.keys.counts(rnd.id)],
-                args=[pid, *[s.id for s in rnd.sessions]],
-            )
-        return placements
+    def connect(self, pid: str, sid: str) -> None:
+        """Remember a socket of this participant, so any worker can move it between Socket.IO rooms."""
+        with self.r.pipeline() as pipe:
+            pipe.sadd(self.keys.sockets(pid), sid)
+            pipe.expire(self.keys.sockets(pid), 86400)
+            pipe.execute()
 
-    def placements(self, pid: str) -> dict[str, str]:
-        """Round id -> session id for this participant (only sessions that still exist)."""
-        rounds = self.program.rounds
+    def disconnect(self, pid: str, sid: str) -> None:
+        self.r.srem(self.keys.sockets(pid), sid)
+
+    def sockets(self, pid: str) -> set[str]:
+        return self.r.smembers(self.keys.sockets(pid))
+
+    def connected(self, pids) -> set[str]:
+        """Which of these participants have at least one socket now."""
+        pids = list(pids)
         with self.r.pipeline(transaction=False) as pipe:
-            for rnd in rounds:
-                pipe.hget(self.keys.placement(rnd.id), pid)
-            values = pipe.execute()
-        return {rnd.id: sid for rnd, sid in zip(rounds, values) if sid and rnd.session(sid)}
+            for pid in pids:
+                pipe.exists(self.keys.sockets(pid))
+            return {pid for pid, n in zip(pids, pipe.execute()) if n}
 
     def count(self) -> int:
         return self.r.zcard(self.keys.participants)

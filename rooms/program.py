@@ -20,7 +20,7 @@ TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 MAX_CAPACITY = 10_000
 
 EVENT_FIELDS = {"slug", "title", "timezone", "date", "description"}
-PHASE_FIELDS = {"id", "kind", "title", "start", "end", "sessions", "description"}
+PHASE_FIELDS = {"id", "kind", "title", "start", "end", "sessions", "description", "switching"}
 SESSION_FIELDS = {"id", "title", "kind", "capacity", "hosts", "description"}
 
 
@@ -48,6 +48,7 @@ class Phase:
     sessions: tuple[Session, ...] = ()
     description: str = ""
     filled: bool = False  # a break made from a gap in the file, not written there
+    switching: bool = True  # rounds: may a participant move to another session while it runs?
 
     @property
     def duration(self) -> float:
@@ -242,9 +243,14 @@ class _Builder:
             s = self.session(where, j, rs)
             if s is not None:
                 sessions.append(s)
+        switching = raw.get("switching", True)
+        if not isinstance(switching, bool):
+            self.err(where, "switching", "must be true or false, without quotes")
+        elif "switching" in raw and kind != "round":
+            self.err(where, "switching", "only a round has sessions to switch between")
         if len(self.problems) > before:
             return None
-        return Phase(pid, kind, title, start, end, tuple(sessions), description)
+        return Phase(pid, kind, title, start, end, tuple(sessions), description, switching=switching)
 
     def time(self, raw: dict, key: str, where: str, date, tz) -> dt.datetime | None:
         value = raw.get(key)

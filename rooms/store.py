@@ -48,11 +48,28 @@ class Keys:
     def tokens(self) -> str:
         return self("tokens")
 
-    def placement(self, round_id: str) -> str:
-        return self("placement", round_id)
+    @property
+    def emails(self) -> str:
+        """Lowercased e-mail address -> participant id (imported registrations)."""
+        return self("emails")
 
-    def counts(self, round_id: str) -> str:
-        return self("counts", round_id)
+    def sockets(self, pid: str) -> str:
+        """The Socket.IO sids a participant is connected with now (any worker)."""
+        return self("sockets", pid)
+
+    # seats (rooms/seats.py)
+    def seats(self, round_id: str) -> str:
+        return self("seats", round_id)
+
+    def chosen(self, round_id: str) -> str:
+        return self("chosen", round_id)
+
+    def taken(self, round_id: str) -> str:
+        return self("taken", round_id)
+
+    @property
+    def locked(self) -> str:
+        return self("locked")
 
     # ticker
     @property

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import redis
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
+from rooms import calendar
 from rooms.errors import PleinError
 from rooms.timeline import iso
 
-from .auth import current_participant, evening, language, moderator_required, sign_in
+from .auth import current_participant, evening, language, moderator_required, participant_required, sign_in
 from .pushes import send
 
 bp = Blueprint("api", __name__)
@@ -29,11 +30,13 @@ def json_body() -> dict:
 
 
 def event_dict() -> dict:
-    """The program with each phase's effective times (planned times while waiting for the start)."""
+    """The program with each phase's effective times (planned times while waiting) and places left."""
     ev = evening()
     program, tz = ev.program, ev.program.tz
     state = ev.state()
     times = {s.index: (s.starts_at, s.ends_at) for s in state.schedule}
+    taken = ev.seats.taken()
+    locked = ev.seats.locked()
     phases = []
     for i, p in enumerate(program.phases):
         start, end = times.get(i, (p.starts_at.timestamp(), p.ends_at.timestamp()))
@@ -42,8 +45,13 @@ def event_dict() -> dict:
             "starts_at": iso(start, tz), "ends_at": iso(end, tz),
             "planned_starts_at": p.starts_at.isoformat(), "planned_ends_at": p.ends_at.isoformat(),
             "sessions": [{"id": s.id, "title": s.title, "kind": s.kind, "capacity": s.capacity,
-                          "hosts": list(s.hosts), "description": s.description} for s in p.sessions],
+                          "hosts": list(s.hosts), "description": s.description,
+                          "taken": taken[p.id][s.id], "places_left": max(0, s.capacity - taken[p.id][s.id])}
+                         for s in p.sessions],
         })
+        if p.kind == "round":
+            phases[-1].update({"switching": p.switching, "locked": p.id in locked,
+                               "status": ev.round_status(p, state)})
     return {"slug": program.slug, "title": program.title, "timezone": program.timezone,
             "date": program.date.isoformat(), "description": program.description, "phases": phases}
 
@@ -66,11 +74,71 @@ def create_participant():
 
 
 @bp.get("/api/events/<slug>/participants/me/state")
+@participant_required
 def my_state():
+    return jsonify(evening().state_for(current_participant()))
+
+
+@bp.get("/api/events/<slug>/participants/me")
+@participant_required
+def me():
+    return jsonify(evening().me(current_participant()))
+
+
+@bp.put("/api/events/<slug>/participants/me/choices")
+@participant_required
+def choose():
+    ev = evening()
+    result, pushes = ev.choose(current_participant(), json_body())
+    send(pushes)
+    return jsonify(result)
+
+
+@bp.get("/api/events/<slug>/calendar.ics")
+def program_calendar():
+    return ics_response(calendar.program_calendar(evening().program, links()["event"]), "programma")
+
+
+@bp.get("/api/events/<slug>/participants/me/calendar.ics")
+@participant_required
+def my_calendar():
+    ev = evening()
     participant = current_participant()
-    if participant is None:
-        raise PleinError("unauthorized", 401)
-    return jsonify(evening().state_for(participant))
+    body = calendar.personal_calendar(ev.program, ev.seats.seats(participant.id), links()["live"], participant.name)
+    return ics_response(body, "mijn-avond")
+
+
+@bp.get("/api/events/<slug>/rounds")
+@moderator_required
+def rounds():
+    return jsonify({"rounds": evening().rounds_overview()})
+
+
+@bp.post("/api/events/<slug>/rounds/<round_id>/lock")
+@moderator_required
+def lock_round(round_id):
+    ev = evening()
+    rnd = ev.program.phase(round_id)
+    if rnd is None or rnd.kind != "round":
+        raise PleinError("unknown_round", 404, round=round_id[:40])
+    locked = json_body().get("locked")
+    if not isinstance(locked, bool):
+        raise PleinError("bad_field", field="locked")
+    ev.seats.lock(rnd.id, locked)
+    return jsonify({"rounds": ev.rounds_overview()})
+
+
+def links() -> dict:
+    base = current_app.config["PLEIN_PUBLIC_URL"] or request.host_url.rstrip("/")
+    slug = evening().program.slug
+    return {"event": f"{base}/e/{slug}", "live": f"{base}/e/{slug}/live"}
+
+
+def ics_response(body: bytes, name: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{evening().program.slug}-{name}.ics"'
+    return response
 
 
 @bp.post("/api/events/<slug>/clock")

@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config["SECRET_KEY"] = evening.secret
     app.extensions["plein"] = evening
+    from .pushes import send
+    evening.notify = send
 
     from . import api, pages
     app.register_blueprint(pages.bp)

@@ -84,7 +84,18 @@ def join():
         return render("event.html", 400, event=event_dict(), state=evening().public_state(),
                       name=name[:200], error=exc.message(language()))
     sign_in(participant)
-    return redirect(url_for("pages.live"), 303)
+    return redirect(url_for("pages.choose"), 303)
+
+
+@bp.get("/e/<slug>/choose")
+def choose():
+    """Pick a session per round (until each round starts); then on to the live page."""
+    participant = current_participant()
+    if participant is None:
+        return redirect(url_for("pages.event"))
+    ev = evening()
+    return render("choose.html", config=page_config(
+        participant={"id": participant.id, "name": participant.name}, me=ev.me(participant)))
 
 
 @bp.get("/e/<slug>/live")
@@ -92,7 +103,18 @@ def live():
     participant = current_participant()
     if participant is None:
         return redirect(url_for("pages.event"))
-    return render("live.html", config=page_config(participant={"id": participant.id, "name": participant.name}))
+    return render("live.html", config=page_config(
+        participant={"id": participant.id, "name": participant.name}, me=evening().me(participant)))
+
+
+@bp.get("/e/<slug>/p/<token>")
+def personal_link(token):
+    """A personal link (from an import): sign in with its token and go to the live page."""
+    participant = evening().participants.by_token(token)
+    if participant is None:
+        raise PleinError("bad_link", 404)
+    sign_in(participant)
+    return redirect(url_for("pages.live"), 303)
 
 
 @bp.get("/e/<slug>/moderator")

@@ -1,10 +1,21 @@
-"""Sending pushes: every emit goes through the Socket.IO Redis message queue to every worker."""
+"""Sending what the services decided: socket regroupings first, then messages, in order.
+
+Everything goes through the Socket.IO Redis message queue, so a socket held by another worker is
+moved (enter_room/leave_room travel on the same channel) before the message that follows reaches it.
+"""
 from __future__ import annotations
 
-from rooms.evening import Push
+from rooms.evening import Push, Regroup
 
 
-def send(pushes: list[Push]) -> None:
+def send(items: list[Push | Regroup]) -> None:
     from .app import socketio
-    for push in pushes:
-        socketio.emit(push.event, push.data, to=push.to)
+    for item in items:
+        if isinstance(item, Regroup):
+            for sid in item.sids:
+                for channel in item.leave:
+                    socketio.server.leave_room(sid, channel, namespace="/")
+                for channel in item.enter:
+                    socketio.server.enter_room(sid, channel, namespace="/")
+        else:
+            socketio.emit(item.event, item.data, to=item.to)

@@ -7,10 +7,10 @@ transition reaches them with one message per session.
 from __future__ import annotations
 
 from flask import request, session
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
-from rooms.evening import channel_moderators
+from rooms.evening import channel_moderators, channel_session
 
 from .app import socketio
 from .auth import evening
@@ -52,9 +52,17 @@ def on_connect(auth=None):
         emit("state", {**ev.public_state(), "room": None})
         return
     session["socket_pid"] = participant.id
+    ev.participants.connect(participant.id, request.sid)
     for channel in ev.channels_for(participant):
         join_room(channel)
     emit("state", ev.state_for(participant))
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    pid = session.get("socket_pid")
+    if pid:
+        evening().participants.disconnect(pid, request.sid)
 
 
 @socketio.on("state:get")
@@ -66,7 +74,20 @@ def on_state_get(_data=None):
     participant = ev.participants.get(session.get("socket_pid"))
     if participant is None:
         return PleinError("unauthorized", 401).to_dict()
+    _sync_rooms(ev, participant)
     return {"ok": True, "state": ev.state_for(participant)}
+
+
+def _sync_rooms(ev, participant) -> None:
+    """Make this socket's session rooms match the participant's seats (a missed regroup heals here)."""
+    wanted = set(ev.channels_for(participant))
+    prefix = channel_session(ev.program.slug, "")
+    current = set(rooms())
+    for channel in current - wanted:
+        if channel.startswith(prefix):
+            leave_room(channel)
+    for channel in wanted - current:
+        join_room(channel)
 
 
 @socketio.on_error_default

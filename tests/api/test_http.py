@@ -84,18 +84,20 @@ def test_bad_json_bodies(client):
         assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "bad_json"
 
 
-def test_concurrent_joins_are_placed_evenly(app, program):
-    """Fewest-so-far placement is atomic in Redis: 90 simultaneous joins split 45/45 and 30/30/30."""
+def test_concurrent_joins_then_the_round_start_places_evenly(app, program):
+    """90 simultaneous sign-ups, nobody chooses: each round's start splits them 45/45 and 30/30/30."""
     ev = app.extensions["plein"]
     threads = [threading.Thread(target=ev.participants.create, args=(f"P{i}",)) for i in range(90)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert ev.participants.count() == 90
     for rnd in program.rounds:
-        counts = ev.r.hgetall(ev.keys.counts(rnd.id))
-        assert sum(int(v) for v in counts.values()) == 90
-        assert {int(v) for v in counts.values()} == {90 // len(rnd.sessions)}
+        assert len(ev.seats.place(rnd.id)) == 90
+        taken = ev.seats.taken()[rnd.id]
+        assert set(taken.values()) == {90 // len(rnd.sessions)}
+        assert ev.seats.place(rnd.id) == []  # a second start places nobody twice
 
 
 def test_clock_via_api_and_via_moderator_cookie(client, moderator_headers):
@@ -125,7 +127,7 @@ def test_join_form_keeps_the_typed_name_on_error(client):
     html = resp.get_data(as_text=True)
     assert "Anna\tB" in html
     resp = client.post("/e/cooperatieve-stad-2022/join", data={"name": "Anna"})
-    assert resp.status_code == 303 and resp.headers["Location"].endswith("/e/cooperatieve-stad-2022/live")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/e/cooperatieve-stad-2022/choose")
     assert client.get("/e/cooperatieve-stad-2022/live").status_code == 200
 
 
