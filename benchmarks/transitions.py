@@ -3,7 +3,8 @@
 Starts `plein serve` on a free port (Redis: --redis-url, else database 12 of 127.0.0.1:6379, else an
 embedded redis-server), signs up N participants over HTTP, connects each with a real Socket.IO
 client over WebSocket, then advances the clock R times and reports:
-  - join throughput (HTTP sign-ups per second) and connect time,
+  - join throughput (HTTP sign-ups per second), choices per second (all at once, capacity checked
+    atomically in Redis) and connect time,
   - latency from the HTTP response of each `advance` to the new `state` at each client (p50/p95/p99/max),
   - how many messages the server published per transition on the Socket.IO Redis channel
     (the design promises O(sessions), not O(participants)).
@@ -96,6 +97,24 @@ def main() -> int:
             ).json()["token"], range(n)))
         join_secs = time.perf_counter() - t0
 
+        # Everyone picks a session of round I at once; the sessions' capacities must hold.
+        from rooms.program import load_program
+        program = load_program(ROOT / "config/events/cooperatieve-stad-2022.toml")
+        ronde = program.phase("ronde-1")
+
+        def pick(i: int) -> int:
+            return requests.put(f"{base}/api/events/{SLUG}/participants/me/choices",
+                                json={ronde.id: ronde.sessions[i % len(ronde.sessions)].id},
+                                headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30).status_code
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            picks = list(pool.map(pick, range(n)))
+        choose_secs = time.perf_counter() - t0
+        event = requests.get(f"{base}/api/events/{SLUG}", timeout=30).json()
+        taken = {s["id"]: s["taken"] for p in event["phases"] if p["id"] == ronde.id for s in p["sessions"]}
+        over = [sid for sid, k in taken.items() if k > ronde.session(sid).capacity]
+
         received: dict[int, list[float]] = {}
         lock = threading.Lock()
 
@@ -146,8 +165,7 @@ def main() -> int:
             while pubsub.get_message(timeout=0.2) is not None:
                 count += 1
             published.append(count)
-            from rooms.program import load_program
-            phase = load_program(ROOT / "config/events/cooperatieve-stad-2022.toml").phase(state["phase"]["id"])
+            phase = program.phase(state["phase"]["id"])
             sessions.append(len(phase.sessions) or 1)
             missing = n - len(arrivals)
             print(f"  {action:<8} -> {state['phase']['id']:<12} answered in {1000 * (answered - sent):6.1f} ms, "
@@ -157,6 +175,8 @@ def main() -> int:
         ms = [1000 * x for x in latencies]
         print(f"\nparticipants        {n}")
         print(f"sign-ups            {n / join_secs:8.1f} per second (16 concurrent HTTP clients)")
+        print(f"choices             {n / choose_secs:8.1f} per second ({picks.count(200)} accepted, "
+              f"{picks.count(409)} full; {'OVER CAPACITY: ' + ', '.join(over) if over else 'no session over capacity'})")
         print(f"socket connects     {n / connect_secs:8.1f} per second")
         if ms:
             print(f"state latency (ms)  p50 {statistics.median(ms):.1f}  p95 {percentile(ms, 95):.1f}  "

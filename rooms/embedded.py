@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -97,6 +98,33 @@ class EmbeddedRedis:
                     time.sleep(0.05)
         finally:
             client.close()
+
+    def running_url(self) -> str | None:
+        """The URL of a redis-server already running on this folder (say, `plein serve`'s), if it answers.
+
+        For commands such as `plein import-registrations` that work next to a running server:
+        starting another would stop that one (see _stop_orphan). redis-server shows its address
+        in its process title ("redis-server 127.0.0.1:PORT"); the server there must report the
+        pid of the pidfile.
+        """
+        try:
+            pid = int((self.folder / "redis.pid").read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            return None
+        found = re.search(r"redis-server\S*\s+127\.0\.0\.1:(\d+)", cmdline) or re.search(r"--port\s+(\d+)", cmdline)
+        if not found:
+            return None
+        url = f"redis://127.0.0.1:{found.group(1)}/0"
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+        try:
+            if int(client.info("server").get("process_id", -1)) != pid:
+                return None
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
+        return url
 
     def _stop_orphan(self) -> None:
         """A redis-server left running on this folder by a killed Plein would corrupt the AOF."""

@@ -1,4 +1,5 @@
-"""The `plein` command: `plein serve` runs the evening, `plein check FILE` validates a program file."""
+"""The `plein` command: `plein serve` runs the evening, `plein check FILE` validates a program file,
+`plein import-registrations FILE.csv` creates participants from a ticketing tool's export."""
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,24 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate a program file and print its phases and rooms")
     check.add_argument("file")
 
+    imp = sub.add_parser(
+        "import-registrations", help="create participants with their choices from a CSV (see the README)",
+        description="Create a participant for every row of a CSV (name, email, one column per round) "
+                    "with their choices and a personal link. Exit status: 0 all rows imported, "
+                    "1 some rows rejected (the rest imported), 2 nothing imported (a file-level problem).")
+    imp.add_argument("file", help="the CSV: UTF-8 (BOM or not), ';' or ',' between fields")
+    imp.add_argument("--program", help="program file (default: PLEIN_PROGRAM or the seed evening)")
+    imp.add_argument("--out", metavar="LINKS.csv",
+                     help="where to write name,email,link for the mailing (default: <FILE>-links.csv next to "
+                          "FILE); never overwritten")
+    imp.add_argument("--base-url", help="base of the links (default: PLEIN_PUBLIC_URL or http://localhost:5000)")
+    imp.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+
     args = parser.parse_args(argv)
     if args.command == "check":
         return check_command(args.file)
+    if args.command == "import-registrations":
+        return import_command(args)
     return serve_command(args)
 
 
@@ -52,7 +68,7 @@ def summary(program) -> str:
     for i, p in enumerate(program.phases):
         when = f"{p.starts_at:%H:%M}-{p.ends_at:%H:%M}"
         if p.kind == "round":
-            rooms = f"{len(p.sessions)} parallel sessions"
+            rooms = f"{len(p.sessions)} parallel sessions" + ("" if p.switching else ", no switching")
         elif p.kind == "plenary":
             rooms = "1 plenary room"
         else:
@@ -67,6 +83,144 @@ def summary(program) -> str:
     lines += ["", f"{len(program.phases)} phases, {len(program.rounds)} rounds, "
               f"{sum(len(r.sessions) for r in program.rounds)} sessions; fewest places in a round: {places}"]
     return "\n".join(lines)
+
+
+SHOW_LINKS = 50  # print the links themselves up to this many
+
+
+def import_command(args) -> int:
+    """`plein import-registrations`: 0 all imported, 1 some rows rejected, 2 nothing imported."""
+    from pathlib import Path
+
+    import redis
+
+    from rooms.program import ProgramError, load_program
+    from rooms.registrations import (ImportConflict, RegistrationFileError, import_registrations,
+                                     parse_registrations, rejected_lines)
+
+    from . import config
+
+    def fail(message: str) -> int:
+        print(f"{args.file}: {message}; nothing was imported", file=sys.stderr)
+        return 2
+
+    cfg = config.from_env()
+    try:
+        program = load_program(args.program or cfg["PLEIN_PROGRAM"])
+    except ProgramError as exc:
+        print(f"The program file has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return fail(f"cannot be read ({exc.strerror})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return fail(f"line {line} is not UTF-8 text (save it as \"CSV UTF-8\")")
+    try:
+        rows, problems = parse_registrations(text, program)
+    except RegistrationFileError as exc:
+        return fail(str(exc))
+    total = len(rows) + len(rejected_lines(problems))
+
+    out = None
+    if not args.dry_run:
+        if args.out:
+            out = Path(args.out)
+            if out.exists():
+                return fail(f"--out {out} already exists (links in it could not be made again: "
+                            "only their hash is stored); choose another file")
+        else:
+            out = path.with_name(f"{path.stem}-links.csv")
+            n = 2
+            while out.exists():  # an earlier import's links: keep them
+                out, n = path.with_name(f"{path.stem}-links-{n}.csv"), n + 1
+        try:
+            out_file = open(out, "x", encoding="utf-8", newline="")  # reserved before anything is written
+        except OSError as exc:
+            return fail(f"cannot write {out} ({exc.strerror})")
+
+    base_url = (args.base_url or cfg["PLEIN_PUBLIC_URL"] or "http://localhost:5000").rstrip("/")
+    embedded = client = None
+    try:
+        client, embedded = _cli_redis(cfg)
+        result = import_registrations(client, program, rows, base_url, dry_run=args.dry_run)
+    except (ImportConflict, redis.RedisError, OSError, RuntimeError) as exc:  # RuntimeError: EmbeddedRedisError
+        if out is not None:
+            out_file.close()
+            out.unlink(missing_ok=True)
+        return fail(str(exc) if isinstance(exc, ImportConflict) else f"Redis: {exc}")
+    finally:
+        if client is not None:
+            client.close()
+        if embedded is not None:
+            embedded.stop()
+
+    problems = sorted(problems + result.problems, key=lambda p: (not p.note, p.line))
+    for problem in problems:
+        print(problem)
+    imported = result.imported
+    if args.dry_run:
+        print(f"dry run: would import {len(imported)} of {total} rows; nothing was written")
+    else:
+        print(f"imported {len(imported)} of {total} rows")
+        if imported:
+            import csv
+            try:
+                with out_file:
+                    writer = csv.writer(out_file)
+                    writer.writerow(["name", "email", "link"])
+                    for item in imported:
+                        writer.writerow([item.row.name, item.row.email, item.link])
+            except OSError as exc:
+                # The participants exist and only the tokens' hashes are stored: print every link.
+                print(f"cannot write {out} ({exc.strerror}); the links:", file=sys.stderr)
+                for item in imported:
+                    print(f"  {item.row.name} <{item.row.email}>  {item.link}")
+                return 1
+            if len(imported) <= SHOW_LINKS:
+                for item in imported:
+                    print(f"  {item.row.name} <{item.row.email}>  {item.link}")
+            print(f"links (name,email,link): {out}")
+        else:
+            out_file.close()
+            out.unlink(missing_ok=True)
+    return 0 if len(imported) == total else 1
+
+
+def _cli_redis(cfg):
+    """The server's Redis: REDIS_URL, else the embedded one (the running server's, or started for this
+    command: then it is returned as well, to be stopped afterwards)."""
+    import os
+
+    from flask import Flask
+
+    from rooms.embedded import EmbeddedRedis
+    from rooms.store import connect
+
+    embedded = None
+    url = cfg["REDIS_URL"]
+    if not url:
+        # The same instance folder as create_app's.
+        instance = Flask("server.app", instance_path=os.environ.get("PLEIN_INSTANCE") or None).instance_path
+        server = EmbeddedRedis(os.path.join(instance, "redis"))
+        url = server.running_url()
+        if url is None:
+            url, embedded = server.start(), server
+    client = connect(url)
+    try:
+        client.ping()
+    except Exception:
+        client.close()
+        if embedded is not None:
+            embedded.stop()
+        raise
+    return client, embedded
 
 
 def serve_command(args) -> int:
