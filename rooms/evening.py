@@ -238,19 +238,20 @@ class Evening:
 
     def rounds_overview(self) -> list[dict]:
         """For moderators: per round and session the capacity and how many chose, were placed, are connected."""
-        counts = self.seats.counts()
+        occupancy = self.seats.occupancy()
+        online = self.participants.connected({pid for seats, _ in occupancy.values() for pid in seats})
         locked = self.seats.locked()
         out = []
         for rnd in self.program.rounds:
-            members = self.seats.members(rnd.id)
-            online = self.participants.connected(members)
-            connected = {s.id: 0 for s in rnd.sessions}
-            for pid in online:
-                if members[pid] in connected:
-                    connected[members[pid]] += 1
+            seats, chosen = occupancy[rnd.id]
+            per = {s.id: {"id": s.id, "title": s.title, "capacity": s.capacity, "chosen": 0, "placed": 0,
+                          "connected": 0} for s in rnd.sessions}
+            for pid, sid in seats.items():
+                if sid in per:
+                    per[sid]["chosen" if pid in chosen else "placed"] += 1
+                    per[sid]["connected"] += pid in online
             out.append({"id": rnd.id, "title": rnd.title, "locked": rnd.id in locked, "switching": rnd.switching,
-                        "sessions": [{"id": s.id, "title": s.title, **counts[rnd.id][s.id],
-                                      "connected": connected[s.id]} for s in rnd.sessions]})
+                        "sessions": list(per.values())})
         return out
 
     # -- the ticker -----------------------------------------------------------------------------

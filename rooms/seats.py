@@ -141,23 +141,15 @@ class SeatService:
     def locked(self) -> set[str]:
         return set(self.r.smembers(self.keys.locked))
 
-    def counts(self) -> dict[str, dict[str, dict[str, int]]]:
-        """For the moderator: round -> session -> {capacity, chosen, placed} (connected is added by the caller)."""
+    def occupancy(self) -> dict[str, tuple[dict[str, str], set[str]]]:
+        """Round id -> (pid -> session, pids whose seat is chosen): everything the moderator's counts need."""
         rounds = self.program.rounds
         with self.r.pipeline(transaction=False) as pipe:
             for rnd in rounds:
                 pipe.hgetall(self.keys.seats(rnd.id))
                 pipe.smembers(self.keys.chosen(rnd.id))
             values = pipe.execute()
-        out = {}
-        for i, rnd in enumerate(rounds):
-            seats, chosen = values[2 * i], values[2 * i + 1]
-            per = {s.id: {"capacity": s.capacity, "chosen": 0, "placed": 0} for s in rnd.sessions}
-            for pid, sid in seats.items():
-                if sid in per:
-                    per[sid]["chosen" if pid in chosen else "placed"] += 1
-            out[rnd.id] = per
-        return out
+        return {rnd.id: (values[2 * i], values[2 * i + 1]) for i, rnd in enumerate(rounds)}
 
     def members(self, round_id: str) -> dict[str, str]:
         """pid -> session for one round."""
