@@ -206,15 +206,16 @@ class Evening:
             if session_id is not None and (not isinstance(session_id, str) or rnd.session(session_id) is None):
                 raise PleinError("unknown_session", round=rnd.id, session=str(session_id)[:40])
             status = self.round_status(rnd, state)
+            where = {"round": rnd.id}  # so a page can show the refusal next to that round
             if status == "over":
-                raise PleinError("round_over", 409, title=rnd.title)
+                raise PleinError("round_over", 409, details=where, title=rnd.title)
             if rnd.id in locked:
-                raise PleinError("choices_locked", 409, title=rnd.title)
+                raise PleinError("choices_locked", 409, details=where, title=rnd.title)
             if status == "running":
                 if not rnd.switching:
-                    raise PleinError("switching_off", 409, title=rnd.title)
+                    raise PleinError("switching_off", 409, details=where, title=rnd.title)
                 if session_id is None:
-                    raise PleinError("cannot_withdraw", 409, title=rnd.title)
+                    raise PleinError("cannot_withdraw", 409, details=where, title=rnd.title)
             wanted[rnd.id] = session_id
         before = self.seats.seats(participant.id)
         self.seats.choose(participant.id, wanted)

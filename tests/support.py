@@ -206,6 +206,16 @@ class Listener:
             self.sio.disconnect()
 
 
+def join_to_choose(page, server, name: str):
+    """In a browser: join on the event page; the join form lands on the choose page."""
+    page.goto(f"{server.url}/e/{SLUG}")
+    page.fill("input[name=name]", name)
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/choose")
+    page.locator(".round-choice").first.wait_for()
+    return page
+
+
 def shot(page, name: str) -> Path:
     """Save a screenshot under test-artifacts/ (gitignored) for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -107,6 +107,7 @@ def test_rules_while_a_round_runs_and_after(make_app, tmp_path):
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "switching_off"
     resp = c.put(API + "/participants/me/choices", json={"in-beeld": "wonen-energie"})
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "round_over"
+    assert resp.get_json()["error"]["round"] == "in-beeld"
     assert c.get(API).get_json()["phases"][2]["status"] == "running"
 
 

@@ -10,17 +10,16 @@ import time
 import pytest
 import requests
 
-from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
+from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, join_to_choose, shot
 
 
 pytestmark = pytest.mark.browser
 
 
 def join(watch, server, name: str):
-    page = watch.page
-    page.goto(f"{server.url}/e/{SLUG}")
-    page.fill("input[name=name]", name)
-    page.locator("form[action$='/join'] button[type=submit]").click()
+    """Join on the event page, land on the choose page, choose later: on to the live page."""
+    page = join_to_choose(watch.page, server, name)
+    page.locator("#choose-later").click()
     page.wait_for_url(f"**/e/{SLUG}/live")
     page.wait_for_function("window.plein && window.plein.state")
     return page
@@ -120,6 +119,10 @@ def test_english_page(server, new_page):
     assert page.locator("html").get_attribute("lang") == "en"
     page.fill("input[name=name]", "Alex")
     page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/choose")
+    assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
+    assert page.locator("h1").inner_text() == "Choose your sessions"
+    page.get_by_role("link", name="Choose later — go to the evening").click()
     page.wait_for_url(f"**/e/{SLUG}/live")
     assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
 

@@ -1,11 +1,13 @@
 // The live page: the room the participant should be in (Jitsi IFrame API), the countdown, what comes
-// next and the whole program. The server's `state` pushes decide; the page never navigates by itself.
+// next, "my evening" (where the participant will be in each phase) and the whole program.
+// The server's `state` pushes decide; the page never navigates by itself (also not after a switch of session).
 
 import { connectionBanner, warningBanner } from "./banners.js";
-import { attr, el, qs, readConfig, setText, show, translator } from "./helpers.js";
+import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
 import {
   ClockState, Schedule, formatCountdown, nextText, renderCountdown, renderProgram, timeFormatter,
 } from "./clock.js";
+import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
 
 const config = readConfig();
 const tr = translator(config.strings);
@@ -13,6 +15,7 @@ const time = timeFormatter(config.lang, config.timezone);
 const participant = config.participant || {};
 const clock = new ClockState();
 const schedule = new Schedule(config.event && config.event.phases);
+const base = eventApi(config.slug);
 
 const view = {
   youAre: qs("#you-are"),
@@ -31,10 +34,20 @@ const view = {
   nextLine: qs("#next-line"),
   nextRoomLine: qs("#next-room-line"),
   program: qs("#program"),
+  mine: qs("#mine"),
+  mineChangeLine: qs("#mine-change-line"),
+  tabs: qsa("[role=tab]"),
+  switchBox: qs("#switch"),
+  switchForm: qs("#switch-form"),
+  switchSelect: qs("#switch-select"),
+  switchButton: qs("#switch-button"),
+  switchNone: qs("#switch-none"),
+  switchError: qs("#switch-error"),
+  switchStatus: qs("#switch-status"),
 };
 
 // Read-only view of what happens, for tests and for debugging in the console.
-const plein = { state: null, roomName: null, api: null };
+const plein = { state: null, roomName: null, api: null, me: config.me || { choices: {}, placements: {} } };
 window.plein = plein;
 
 let lastPersonal = null; // the last `state` made for this participant (it has `next_room`)
@@ -53,6 +66,12 @@ let freshConnection = false; // the first state after a (re)connect is the serve
 let unloading = false;
 let prefetchTimer = null;
 let refused = null; // the server refused this participant's connection: the message
+let me = plein.me; // {choices, placements}: this participant's seats, refreshed at each new phase
+let eventData = config.event || { phases: [] }; // rounds' switching, locked and places left
+let mePhase; // the phase (or status) `me` was last refreshed for
+let mineTimer = null;
+let switchPending = null; // {session, title} after an accepted switch, until the server moves the page
+let switchTimer = null;
 
 // -- Jitsi ------------------------------------------------------------------------------------------
 
@@ -186,6 +205,10 @@ function handleState(state) {
   plein.state = state;
   schedule.update(state);
   refreshScheduleIfChanged(state.version);
+  refreshMineOnNewPhase(state);
+  if (switchPending && (!state.phase || !state.room || !state.room.session || state.room.session.id === switchPending.session)) {
+    endSwitch(state.room && state.room.session && state.room.session.id === switchPending.session);
+  }
   if (warning.data && !warningStillTrue(state)) warning.hide();
   wantRoom(state.room);
   prefetchNextJwt(state);
@@ -236,13 +259,176 @@ function refreshScheduleIfChanged(version) {
       });
       if (!response.ok) return;
       const event = await response.json();
+      eventData = event;
       schedule.reset(event.phases);
       schedule.update(clock.state);
       renderProgramList();
+      renderMine();
     } catch (error) {
       console.warn("could not refresh the program", error);
     }
   }, Math.random() * 4000);
+}
+
+// -- my evening and switching ----------------------------------------------------------------------
+
+const roundInfo = (id) => (eventData.phases || []).find((p) => p.id === id) || null;
+
+/** upcoming | running | over, by the clock as this page knows it. */
+function roundStatus(id) {
+  const s = clock.state;
+  if (!s || s.status === "waiting" || s.status === "before") return "upcoming";
+  if (s.status === "ended" || !s.phase) return "over";
+  const i = schedule.index.get(id);
+  const cur = schedule.index.get(s.phase.id);
+  if (i === cur) return "running";
+  return i > cur ? "upcoming" : "over";
+}
+
+/** Some round still takes choices: offer the way to the choose page. */
+function canChange() {
+  return schedule.phases.some((p) => p.kind === "round" && roundStatus(p.id) === "upcoming" && !(roundInfo(p.id) || {}).locked);
+}
+
+/** The running round allows moving to another session now. */
+function canSwitch() {
+  const s = clock.state;
+  if (refused || !s || s.status !== "running" || !s.phase || s.phase.kind !== "round" || !s.room) return false;
+  const round = roundInfo(s.phase.id);
+  return Boolean(round && round.switching && !round.locked);
+}
+
+/** The session this participant has (or will have) in a round: their seat, or the room they are in now. */
+function seatIn(phase) {
+  const placements = (me && me.placements) || {};
+  let id = placements[phase.id];
+  const s = clock.state;
+  if (!id && s && s.phase && s.phase.id === phase.id && s.room && s.room.session) id = s.room.session.id;
+  return id ? (phase.sessions || []).find((x) => x.id === id) || null : null;
+}
+
+/**
+ * A new phase (or status): fetch this participant's seats again, so a placement made by Plein at a round's
+ * start shows up; in a round also the places left. Spread over a few seconds: everyone gets the push at once.
+ */
+function refreshMineOnNewPhase(state) {
+  const key = state.phase ? state.phase.id : state.status;
+  const first = mePhase === undefined;
+  if (key === mePhase) return;
+  mePhase = key;
+  // On the first state `me` came with the page; only a round without a seat in it needs asking now.
+  if (first && !(state.phase && state.phase.kind === "round" && !(me.placements || {})[state.phase.id])) return;
+  clearTimeout(mineTimer);
+  mineTimer = setTimeout(refreshMine, first ? 0 : Math.random() * 3000);
+}
+
+async function refreshMine() {
+  mineTimer = null;
+  const s = clock.state;
+  const inRound = Boolean(s && s.phase && s.phase.kind === "round");
+  try {
+    const [mine, fresh] = await Promise.all([
+      getJson(`${base}/participants/me`),
+      inRound ? getJson(base) : Promise.resolve(null),
+    ]);
+    if (mine) {
+      me = mine;
+      plein.me = mine;
+    }
+    if (fresh) eventData = fresh;
+    renderMine();
+    renderProgramList();
+    renderSwitch();
+  } catch (error) {
+    console.warn("could not refresh my evening", error);
+  }
+}
+
+async function loadSwitchOptions() {
+  view.switchSelect.disabled = true;
+  view.switchSelect.replaceChildren(el("option", { value: "" }, tr("switch_loading")));
+  try {
+    const fresh = await getJson(base);
+    if (fresh) eventData = fresh;
+  } catch (error) {
+    console.warn("could not load the places left", error);
+  }
+  renderSwitchOptions();
+}
+
+function renderSwitchOptions() {
+  const s = clock.state;
+  const round = s && s.phase ? roundInfo(s.phase.id) : null;
+  const current = s && s.room && s.room.session ? s.room.session.id : null;
+  const others = round ? (round.sessions || []).filter((x) => x.id !== current && x.places_left > 0) : [];
+  const keep = view.switchSelect.value;
+  view.switchSelect.replaceChildren(...others.map((x) => el("option", { value: x.id },
+    tr("switch_option", { title: x.title, places: placesText(tr, x.places_left) }))));
+  if (others.some((x) => x.id === keep)) view.switchSelect.value = keep;
+  view.switchSelect.disabled = !others.length;
+  show(view.switchSelect.parentElement, others.length > 0);
+  show(view.switchNone, !others.length);
+  view.switchButton.disabled = !others.length || Boolean(switchPending);
+}
+
+function renderSwitch() {
+  const visible = canSwitch();
+  show(view.switchBox, visible || Boolean(switchPending));
+  if (!visible && !switchPending && view.switchBox.open) view.switchBox.open = false;
+}
+
+async function doSwitch(event) {
+  event.preventDefault();
+  const s = clock.state;
+  const id = view.switchSelect.value;
+  if (!id || !s || !s.phase || switchPending) return;
+  const round = roundInfo(s.phase.id);
+  const session = round && (round.sessions || []).find((x) => x.id === id);
+  view.switchButton.disabled = true;
+  setText(view.switchError, "");
+  let result;
+  try {
+    result = await putChoices(config.slug, { [s.phase.id]: id });
+  } catch (error) {
+    setText(view.switchError, tr("switch_network"));
+    view.switchButton.disabled = false;
+    return;
+  }
+  if (!result.ok) {
+    setText(view.switchError, errorMessage(result));
+    await loadSwitchOptions();
+    return;
+  }
+  me = result.data;
+  plein.me = me;
+  // The server moves this page with a new `state`; wait for it (and ask, should it not come).
+  switchPending = { session: id, title: session ? session.title : id };
+  setText(view.switchStatus, tr("switch_moving", { title: switchPending.title }));
+  clearTimeout(switchTimer);
+  switchTimer = setTimeout(() => { if (switchPending) requestState(); }, 4000);
+  render();
+}
+
+function endSwitch(moved) {
+  switchPending = null;
+  clearTimeout(switchTimer);
+  setText(view.switchStatus, "");
+  if (moved) view.switchBox.open = false;
+}
+
+function selectTab(tab, focus = false) {
+  for (const other of view.tabs) {
+    const on = other === tab;
+    other.setAttribute("aria-selected", String(on));
+    other.tabIndex = on ? 0 : -1;
+    show(document.getElementById(other.getAttribute("aria-controls")), on);
+  }
+  if (focus) tab.focus();
+  try {
+    sessionStorage.setItem("plein-tab", tab.id);
+  } catch (error) {
+    // private mode: the tab is not remembered
+  }
 }
 
 // -- warnings and connection ----------------------------------------------------------------------
@@ -275,6 +461,9 @@ function render() {
   renderNow();
   renderPanel();
   renderProgramList();
+  renderMine();
+  renderSwitch();
+  if (view.switchBox.open && !switchPending) renderSwitchOptions();
   tick();
 }
 
@@ -356,19 +545,48 @@ function renderPanel() {
 }
 
 function renderProgramList() {
-  const s = clock.state;
-  renderProgram(view.program, schedule, s, {
+  renderProgram(view.program, schedule, clock.state, {
+    tr,
+    time,
+    // Every session of a round; the participant's own one marked.
+    extra: (phase) => {
+      if (!phase.sessions.length) return null;
+      const mine = seatIn(phase);
+      return el("ul", { class: "sessions sessions--compact" }, phase.sessions.map((session) => {
+        const own = Boolean(mine && mine.id === session.id);
+        return el("li", { class: `session${own ? " is-mine" : ""}` },
+          el("span", { class: "session__title" }, session.title),
+          session.kind === "brainstorm" ? el("span", { class: "tag tag--brainstorm" }, tr("session_kind_brainstorm")) : null,
+          own ? el("span", { class: "tag tag--mine" }, tr("your_room")) : null);
+      }));
+    },
+  });
+}
+
+/** "Mijn avond": per phase where this participant will be. */
+function renderMine() {
+  renderProgram(view.mine, schedule, clock.state, {
     tr,
     time,
     extra: (phase) => {
-      // The participant's own session in the current and the next round.
-      let room = null;
-      if (s && s.phase && s.phase.id === phase.id) room = s.room;
-      else if (lastPersonal && lastPersonal.next && lastPersonal.next.id === phase.id) room = lastPersonal.next_room;
-      if (!room || !room.session) return null;
-      return el("p", { class: "program__mine" }, `${tr("your_room")}: `, el("strong", {}, room.title));
+      let text = "";
+      let open = false;
+      if (phase.kind === "plenary") text = tr("mine_plenary");
+      else if (phase.kind === "break") text = tr("mine_break");
+      else {
+        const session = seatIn(phase);
+        if (session) text = session.title;
+        else if (roundStatus(phase.id) === "over") text = "–";
+        else {
+          text = tr("mine_not_chosen");
+          open = true;
+        }
+      }
+      return el("p", { class: `program__where${open ? " is-open" : ""}` },
+        el("span", { class: "visually-hidden" }, `${tr("mine_where")}: `), text);
     },
   });
+  show(view.mineChangeLine, !refused && canChange());
 }
 
 function tick() {
@@ -385,10 +603,37 @@ function tick() {
 
 setText(view.youAre, participant.name ? tr("you_are", { name: participant.name }) : "");
 view.panelAction.addEventListener("click", () => panelAction && panelAction.run());
+view.switchBox.addEventListener("toggle", () => {
+  if (view.switchBox.open && !switchPending) {
+    setText(view.switchError, "");
+    loadSwitchOptions();
+  }
+});
+view.switchForm.addEventListener("submit", doSwitch);
+view.tabs.forEach((tab, i) => {
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 1, ArrowUp: -1 }[event.key];
+    let next = null;
+    if (step) next = view.tabs[(i + step + view.tabs.length) % view.tabs.length];
+    else if (event.key === "Home") next = view.tabs[0];
+    else if (event.key === "End") next = view.tabs[view.tabs.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    selectTab(next, true);
+  });
+});
+try {
+  const remembered = document.getElementById(sessionStorage.getItem("plein-tab") || "");
+  if (remembered && view.tabs.includes(remembered)) selectTab(remembered);
+} catch (error) {
+  // no sessionStorage: the first tab
+}
 window.addEventListener("pagehide", () => { unloading = true; });
 // A phone that wakes up: timers were asleep, so check the clock at once (and ask if it ran out).
 document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
 renderProgramList();
+renderMine();
 loadJitsi().catch(() => {}); // start early; a failure shows when a room is wanted
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });

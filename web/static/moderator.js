@@ -1,4 +1,5 @@
-// The moderator console: the evening's clock live, the clock controls, the links, the Jitsi check.
+// The moderator console: the evening's clock live, the clock controls, the rounds (seats per session, locking
+// the choices), the links, the Jitsi check.
 // Every action is a POST to the API; the server decides and answers with the new public state.
 
 import { connectionBanner, warningBanner } from "./banners.js";
@@ -33,6 +34,11 @@ const view = {
   jitsiCheck: qs("#jitsi-check"),
   recheck: qs("#jitsi-recheck"),
   program: qs("#program"),
+  rounds: qs("#rounds"),
+  roundsError: qs("#rounds-error"),
+  roundsOk: qs("#rounds-ok"),
+  overflow: qs("#overflow-banner"),
+  overflowList: qs("#overflow-list"),
 };
 
 const plein = { state: null };
@@ -42,6 +48,10 @@ let busy = false; // a clock request is on its way
 let freshConnection = false;
 let unloading = false;
 let scheduleVersion = null;
+let rounds = null; // GET /rounds: [{id, title, locked, switching, sessions: [{id, title, capacity, chosen, placed, connected}]}]
+let roundsLoading = false;
+let locking = null; // the round whose lock is being changed
+let roundsTimer = null;
 
 // -- state ------------------------------------------------------------------------------------------
 
@@ -55,6 +65,8 @@ function handleState(state) {
   scheduleVersion = state.version;
   if (warning.data && (!state.phase || state.phase.id !== warning.data.phase)) warning.hide();
   render();
+  clearTimeout(roundsTimer);
+  roundsTimer = setTimeout(loadRounds, 300); // placements at a round's start show up right away
 }
 
 async function refreshSchedule() {
@@ -123,6 +135,137 @@ async function act(button) {
     busy = false;
     renderButtons();
   }
+}
+
+// -- rounds -------------------------------------------------------------------------------------------
+
+async function loadRounds() {
+  if (roundsLoading || locking) return;
+  roundsLoading = true;
+  try {
+    const response = await fetch(`${base}/rounds`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const data = await response.json().catch(() => null);
+    if (response.ok && data && Array.isArray(data.rounds)) {
+      rounds = data.rounds;
+      if (view.roundsError.dataset.source === "load") setText(view.roundsError, "");
+      renderRounds();
+    } else if (!rounds) {
+      view.roundsError.dataset.source = "load";
+      setText(view.roundsError, (data && data.error && data.error.message) || tr("mod_rounds_failed"));
+    }
+  } catch (error) {
+    if (!rounds) {
+      view.roundsError.dataset.source = "load";
+      setText(view.roundsError, tr("mod_network_error"));
+    }
+  } finally {
+    roundsLoading = false;
+  }
+}
+
+async function setLock(round, locked, input) {
+  if (locking) return;
+  locking = round.id;
+  input.disabled = true;
+  setText(view.roundsError, "");
+  setText(view.roundsOk, "");
+  try {
+    const response = await fetch(`${base}/rounds/${encodeURIComponent(round.id)}/lock`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ locked }),
+    });
+    const data = await response.json().catch(() => null);
+    if (response.ok && data && Array.isArray(data.rounds)) {
+      rounds = data.rounds;
+      setText(view.roundsOk, tr(locked ? "mod_locked_on" : "mod_locked_off", { title: round.title }));
+    } else {
+      view.roundsError.dataset.source = "lock";
+      setText(view.roundsError, (data && data.error && data.error.message) || `HTTP ${response.status}`);
+    }
+  } catch (error) {
+    view.roundsError.dataset.source = "lock";
+    setText(view.roundsError, tr("mod_network_error"));
+  } finally {
+    locking = null;
+    renderRounds();
+  }
+}
+
+const sum = (sessions, field) => sessions.reduce((total, x) => total + (Number(x[field]) || 0), 0);
+
+function roundTable(round) {
+  const phase = schedule.index.has(round.id) ? schedule.phases[schedule.index.get(round.id)] : null;
+  const s = clock.state;
+  const running = Boolean(s && s.status === "running" && s.phase && s.phase.id === round.id);
+  const lockId = `lock-${round.id}`;
+  const input = el("input", { type: "checkbox", role: "switch", id: lockId, class: "toggle__input" });
+  input.checked = Boolean(round.locked);
+  input.disabled = locking === round.id;
+  input.addEventListener("change", () => setLock(round, input.checked, input));
+  const number = (value, extra = "") => el("td", { class: `num${extra}` }, String(value));
+  const rows = round.sessions.map((x) => {
+    const seated = x.chosen + x.placed;
+    const full = seated >= x.capacity;
+    return el("tr", { dataset: { session: x.id }, class: full ? "is-full" : null },
+      el("th", { scope: "row" }, x.title),
+      number(x.capacity),
+      number(x.chosen),
+      number(x.placed),
+      number(x.connected));
+  });
+  const headId = `round-${round.id}-title`;
+  return el("div", { class: `round-table${round.locked ? " is-locked" : ""}`, dataset: { round: round.id } },
+    el("div", { class: "round-table__head" },
+      el("div", { class: "round-table__name" },
+        el("h3", { class: "round-table__title", id: headId },
+          phase ? el("span", { class: "round-table__time" }, `${time(phase.start)}–${time(phase.end)}`) : null,
+          round.title),
+        el("p", { class: "round-table__tags" },
+          running ? el("span", { class: "tag tag--now" }, tr("program_now")) : null,
+          round.switching ? null : el("span", { class: "tag" }, tr("mod_switching_off")))),
+      el("label", { class: "toggle", for: lockId }, input,
+        el("span", { class: "toggle__track", "aria-hidden": "true" }),
+        el("span", { class: "toggle__label" }, tr("mod_lock")))),
+    el("div", { class: "table-scroll" },
+      el("table", { class: "counts", "aria-labelledby": headId },
+        el("thead", {}, el("tr", {},
+          el("th", { scope: "col" }, tr("mod_col_session")),
+          el("th", { scope: "col", class: "num" }, tr("mod_col_capacity")),
+          el("th", { scope: "col", class: "num" }, tr("mod_col_chosen")),
+          el("th", { scope: "col", class: "num" }, tr("mod_col_placed")),
+          el("th", { scope: "col", class: "num" }, tr("mod_col_connected")))),
+        el("tbody", {}, rows),
+        el("tfoot", {}, el("tr", {},
+          el("th", { scope: "row" }, tr("mod_total")),
+          number(sum(round.sessions, "capacity")),
+          number(sum(round.sessions, "chosen")),
+          number(sum(round.sessions, "placed")),
+          number(sum(round.sessions, "connected")))))));
+}
+
+function renderRounds() {
+  if (!rounds) return;
+  const focused = document.activeElement && view.rounds.contains(document.activeElement) ? document.activeElement.id : null;
+  if (!rounds.length) view.rounds.replaceChildren(el("p", { class: "muted" }, tr("mod_rounds_none")));
+  else view.rounds.replaceChildren(...rounds.map(roundTable));
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+/** `seats:overflow`: Plein had to place people in a full session. Stays until dismissed. */
+function onOverflow(data) {
+  if (!data || typeof data.count !== "number") return;
+  const phase = schedule.index.has(data.round) ? schedule.phases[schedule.index.get(data.round)] : null;
+  const round = (rounds || []).find((x) => x.id === data.round);
+  const titles = (data.sessions || []).map((id) => {
+    const session = (round && round.sessions.find((x) => x.id === id)) || (phase && phase.sessions.find((x) => x.id === id));
+    return session ? session.title : id;
+  });
+  const params = { title: phase ? phase.title : data.round, count: data.count, sessions: titles.join(", ") };
+  view.overflowList.append(el("li", {}, tr(data.count === 1 ? "mod_overflow_one" : "mod_overflow", params)));
+  show(view.overflow, true);
+  loadRounds();
 }
 
 // -- Jitsi check --------------------------------------------------------------------------------------
@@ -246,6 +389,13 @@ renderButtons();
 for (const button of view.buttons) button.addEventListener("click", () => act(button));
 for (const button of qsa("[data-copy]")) button.addEventListener("click", () => copy(qs(`#${button.dataset.copy}`)));
 view.recheck.addEventListener("click", () => recheck());
+qs("#overflow-close").addEventListener("click", () => {
+  show(view.overflow, false);
+  view.overflowList.replaceChildren();
+});
+loadRounds();
+setInterval(() => { if (!document.hidden) loadRounds(); }, 5000);
+document.addEventListener("visibilitychange", () => { if (!document.hidden) loadRounds(); });
 window.addEventListener("pagehide", () => { unloading = true; });
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
@@ -267,6 +417,7 @@ socket.on("connect_error", (error) => {
   connection.show((error && error.data && error.data.message) || tr("conn_refused"), true);
 });
 socket.on("state", handleState);
+socket.on("seats:overflow", onOverflow);
 socket.on("clock:warning", (data) => {
   if (data && typeof data.minutes === "number") warning.show(data);
 });
