@@ -308,16 +308,17 @@ function seatIn(phase) {
 }
 
 /**
- * A new phase (or status): fetch this participant's seats again, so a placement made by Plein at a round's
- * start shows up; in a round also the places left. Spread over a few seconds: everyone gets the push at once.
+ * A new phase: if it is a round this page knows no seat in, fetch the seats again, so the placement Plein
+ * made at the round's start shows up (with the places left). Spread over a few seconds.
  */
 function refreshMineOnNewPhase(state) {
   const key = state.phase ? state.phase.id : state.status;
   const first = mePhase === undefined;
   if (key === mePhase) return;
   mePhase = key;
-  // On the first state `me` came with the page; only a round without a seat in it needs asking now.
-  if (first && !(state.phase && state.phase.kind === "round" && !(me.placements || {})[state.phase.id])) return;
+  // Seats change at a phase change only for someone Plein has just placed: ask only in a round where this
+  // page knows no seat (so a transition costs requests only from those placed, not from everyone).
+  if (!(state.phase && state.phase.kind === "round" && !(me.placements || {})[state.phase.id])) return;
   clearTimeout(mineTimer);
   mineTimer = setTimeout(refreshMine, first ? 0 : Math.random() * 3000);
 }
