@@ -223,7 +223,8 @@ class Evening:
         return self.me(participant), self._regroup(participant, before, after, state)
 
     def _regroup(self, participant: Participant, before: dict, after: dict, state: State) -> list:
-        """Move the participant's sockets to their new sessions; if the running round changed, their new state."""
+        """Move the participant's sockets to their new sessions and send them their state (a new room if the
+        change was in the running round)."""
         slug = self.program.slug
         leave = tuple(channel_session(slug, s) for r, s in before.items() if after.get(r) != s)
         enter = tuple(channel_session(slug, s) for r, s in after.items() if before.get(r) != s)
@@ -234,8 +235,9 @@ class Evening:
         return out
 
     def me(self, participant: Participant) -> dict:
+        seats = self.seats.seats(participant.id)
         return {"id": participant.id, "name": participant.name,
-                "choices": self.seats.chosen(participant.id), "placements": self.seats.seats(participant.id)}
+                "choices": self.seats.chosen(participant.id, seats), "placements": seats}
 
     def rounds_overview(self) -> list[dict]:
         """For moderators: per round and session the capacity and how many chose, were placed, are connected."""

@@ -119,14 +119,14 @@ class SeatService:
             values = pipe.execute()
         return {rnd.id: sid for rnd, sid in zip(rounds, values) if sid and rnd.session(sid)}
 
-    def chosen(self, pid: str) -> dict[str, str]:
+    def chosen(self, pid: str, seats: dict[str, str] | None = None) -> dict[str, str]:
         """Round id -> session id for the rounds where the seat is the participant's own choice."""
         rounds = self.program.rounds
         with self.r.pipeline(transaction=False) as pipe:
             for rnd in rounds:
                 pipe.sismember(self.keys.chosen(rnd.id), pid)
             mine = pipe.execute()
-        seats = self.seats(pid)
+        seats = self.seats(pid) if seats is None else seats
         return {rnd.id: seats[rnd.id] for rnd, is_mine in zip(rounds, mine) if is_mine and rnd.id in seats}
 
     def taken(self) -> dict[str, dict[str, int]]:
