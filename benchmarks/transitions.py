@@ -137,7 +137,8 @@ def main() -> int:
 
         # Count what the server publishes on the Socket.IO Redis channel per transition.
         pubsub = r.pubsub()
-        pubsub.subscribe(f"plein:{SLUG}")
+        from rooms.store import queue_channel
+        pubsub.subscribe(queue_channel(r, SLUG))
         pubsub.get_message(timeout=1)
 
         headers = {"Authorization": f"Bearer {KEY}"}

@@ -89,6 +89,12 @@ class Keys:
         return self("jitsi", "check")
 
 
+def queue_channel(r: redis.Redis, slug: str) -> str:
+    """The Socket.IO message-queue channel of an event. Pub/sub ignores database numbers, so the
+    channel names the database too: two deployments on one Redis server stay apart, as their keys do."""
+    return f"plein:{slug}:db{r.connection_pool.connection_kwargs.get('db', 0)}"
+
+
 def connect(url: str) -> redis.Redis:
     """A client (with its own pool) that returns str, with timeouts so a dead Redis fails fast."""
     return redis.Redis.from_url(

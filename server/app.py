@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from rooms.evening import Evening
 from rooms.jitsi import JitsiSettings
 from rooms.program import load_program
+from rooms.store import queue_channel
 
 from . import config, db
 
@@ -72,7 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app,
         async_mode=app.config["PLEIN_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
-        channel=f"plein:{program.slug}",
+        channel=queue_channel(r, program.slug),
         transports=["websocket"],
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
         ping_interval=20,

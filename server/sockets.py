@@ -53,9 +53,10 @@ def on_connect(auth=None):
         return
     session["socket_pid"] = participant.id
     ev.participants.connect(participant.id, request.sid)
-    for channel in ev.channels_for(participant):
+    state = ev.state()
+    for channel in ev.channels_for(participant, state):
         join_room(channel)
-    emit("state", ev.state_for(participant))
+    emit("state", ev.state_for(participant, state))
 
 
 @socketio.on("disconnect")
@@ -74,13 +75,14 @@ def on_state_get(_data=None):
     participant = ev.participants.get(session.get("socket_pid"))
     if participant is None:
         return PleinError("unauthorized", 401).to_dict()
-    _sync_rooms(ev, participant)
-    return {"ok": True, "state": ev.state_for(participant)}
+    state = ev.state()
+    _sync_rooms(ev, participant, state)
+    return {"ok": True, "state": ev.state_for(participant, state)}
 
 
-def _sync_rooms(ev, participant) -> None:
+def _sync_rooms(ev, participant, state) -> None:
     """Make this socket's session rooms match the participant's seats (a missed regroup heals here)."""
-    wanted = set(ev.channels_for(participant))
+    wanted = set(ev.channels_for(participant, state))
     prefix = channel_session(ev.program.slug, "")
     current = set(rooms())
     for channel in current - wanted:

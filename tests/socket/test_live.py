@@ -246,3 +246,21 @@ def test_plein_serve_without_redis_url_runs_its_own_redis_and_keeps_the_evening(
     me = requests.get(second.api("/participants/me/state"), headers={"Authorization": f"Bearer {joined['token']}"})
     assert me.status_code == 200
     assert me.json()["version"] == started["version"] and me.json()["phase"]["id"] == "in-beeld"
+
+
+def test_two_deployments_on_one_redis_server_do_not_hear_each_other(start_server, redis_url, listen):
+    """Same event, two databases of one Redis server: pub/sub is server-wide, so the queue channel names the db."""
+    import redis as redis_client
+    base, _, db = redis_url.rpartition("/")
+    other_url = f"{base}/{(int(db) + 1) % 16}"
+    redis_client.Redis.from_url(other_url).flushdb()
+    a = start_server()
+    b = start_server(env={"REDIS_URL": other_url})
+    here = listen(a, a.join("Hier")["token"])
+    there = listen(b, b.join("Daar")["token"])
+    a.clock("start")
+    version = a.clock("advance").json()["version"]  # the break: one push to every participant of the event
+    here.wait_for(lambda d: d["version"] == version and d["phase"]["id"] == "pauze-1700", 2.0)
+    time.sleep(0.5)
+    assert [s["status"] for s in there.states()] == ["waiting"]
+    redis_client.Redis.from_url(other_url).flushdb()
