@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import redis
-from flask import Blueprint, current_app, jsonify, make_response, request
+from flask import Blueprint, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from rooms import calendar
 from rooms.errors import PleinError
 from rooms.timeline import iso
 
-from .auth import current_participant, evening, language, moderator_required, participant_required, sign_in
+from .auth import (current_participant, evening, language, links, moderator_required, participant_required,
+                   sign_in)
 from .pushes import send
 
 bp = Blueprint("api", __name__)
@@ -126,12 +127,6 @@ def lock_round(round_id):
         raise PleinError("bad_field", field="locked")
     ev.seats.lock(rnd.id, locked)
     return jsonify({"rounds": ev.rounds_overview()})
-
-
-def links() -> dict:
-    base = current_app.config["PLEIN_PUBLIC_URL"] or request.host_url.rstrip("/")
-    slug = evening().program.slug
-    return {"event": f"{base}/e/{slug}", "live": f"{base}/e/{slug}/live"}
 
 
 def ics_response(body: bytes, name: str):

@@ -77,6 +77,14 @@ def sign_in_moderator() -> None:
     session["moderator"] = evening().moderator_fingerprint()
 
 
+def links() -> dict:
+    """The evening's public addresses (PLEIN_PUBLIC_URL, else as this request reached us)."""
+    base = current_app.config["PLEIN_PUBLIC_URL"] or request.host_url.rstrip("/")
+    ev = evening()
+    event = f"{base}/e/{ev.program.slug}"
+    return {"event": event, "live": f"{event}/live", "moderator": f"{event}/moderator?key={ev.moderator_key}"}
+
+
 def language() -> str:
     """`?lang=` (remembered in a cookie), else the cookie, else Accept-Language; Dutch by default."""
     lang = request.args.get("lang") or request.cookies.get("plein_lang")

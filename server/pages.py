@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
 from rooms.errors import PleinError
 
 from .api import event_dict
-from .auth import current_participant, evening, is_moderator, language, sign_in, sign_in_moderator
+from .auth import current_participant, evening, is_moderator, language, links, sign_in, sign_in_moderator
 from . import i18n as strings
 
 bp = Blueprint("pages", __name__)
@@ -130,14 +130,7 @@ def moderator():
     ev = evening()
     return render("moderator.html", config=page_config(
         moderator=True, participants=ev.participants.count(), jitsi_check=ev.last_jitsi_check(),
-        links=links(ev)))
-
-
-def links(ev) -> dict:
-    """The participant link and the moderator link, as printed by `plein serve`."""
-    base = current_app.config["PLEIN_PUBLIC_URL"] or request.host_url.rstrip("/")
-    return {"participant": f"{base}/e/{ev.program.slug}",
-            "moderator": f"{base}/e/{ev.program.slug}/moderator?key={ev.moderator_key}"}
+        links={"participant": links()["event"], "moderator": links()["moderator"]}))
 
 
 @bp.post("/e/<slug>/moderator")
