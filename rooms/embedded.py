@@ -42,6 +42,17 @@ def find_redis_server() -> str | None:
     return shutil.which("redis-server")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when Plein dies, even by SIGKILL (redis-server then
+    writes its append-only file and exits) instead of living on, orphaned, on the instance folder."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() on exit still applies
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,7 +87,7 @@ class EmbeddedRedis:
         ]
         try:
             self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent)
         except OSError as exc:
             raise EmbeddedRedisError(f"Could not start {self.binary}: {exc}. {HELP}") from exc
         atexit.register(self.stop)

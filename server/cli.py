@@ -269,9 +269,12 @@ def serve_command(args) -> int:
         send(ev.due())
     print_banner(app, args, ev)
 
-    def stop(signum, frame):
-        raise SystemExit(0)
-    signal.signal(signal.SIGTERM, stop)
+    # Under gevent a plain signal handler runs in whatever greenlet is current (the ticker, a request);
+    # gevent's handler runs from the hub, and killing the main greenlet unwinds through `finally` below.
+    import gevent
+    main = gevent.getcurrent()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, gevent.kill, main, SystemExit)
     try:
         socketio.run(app, host=args.host, port=args.port, log_output=False)
     except (KeyboardInterrupt, SystemExit):

@@ -227,21 +227,30 @@ def test_the_procfile_web_process_serves_websockets(r, redis_url, tmp_path, list
         stop_process(proc, timeout=30)
 
 
-def test_plein_serve_without_redis_url_runs_its_own_redis_and_keeps_the_evening(start_server, tmp_path):
-    """The README's first command: no Redis service; a restart keeps participants and the clock; exit stops it."""
+@pytest.mark.parametrize("kill", [False, True], ids=["stopped", "killed"])
+def test_plein_serve_without_redis_url_runs_its_own_redis_and_keeps_the_evening(start_server, tmp_path, kill):
+    """The README's first command: no Redis service; a restart keeps participants and the clock; exit (even by
+    SIGKILL, through the parent-death signal) stops the embedded redis-server, which keeps its data."""
     from pathlib import Path
     env = {"REDIS_URL": "", "PLEIN_INSTANCE": str(tmp_path / "own-instance")}
     first = start_server(env=env)
     joined = first.join("Blijft bewaard")
     started = first.clock("start").json()
     pid = int((tmp_path / "own-instance" / "redis" / "redis.pid").read_text())
-    assert Path(f"/proc/{pid}").exists()
-    first.stop()
+
+    def running(pid: int) -> bool:  # a zombie (exited, not yet reaped by init) is not running
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    assert running(pid)
+    first.stop(kill=kill)
     for _ in range(100):
-        if not Path(f"/proc/{pid}").exists():
+        if not running(pid):
             break
         time.sleep(0.05)
-    assert not Path(f"/proc/{pid}").exists(), "the embedded redis-server outlived plein serve"
+    assert not running(pid), "the embedded redis-server outlived plein serve"
     second = start_server(env=env)
     me = requests.get(second.api("/participants/me/state"), headers={"Authorization": f"Bearer {joined['token']}"})
     assert me.status_code == 200
