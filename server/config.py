@@ -39,7 +39,6 @@ def from_env() -> dict:
         "PLEIN_ASYNC_MODE": env("PLEIN_ASYNC_MODE") or "gevent",
         "PLEIN_TICKER": _bool("PLEIN_TICKER", True),
         "PLEIN_TICK_SECONDS": _float("PLEIN_TICK_SECONDS", 0.2),
-        "PLEIN_CHECK_JITSI": _bool("PLEIN_CHECK_JITSI", True),
         "PLEIN_CORS_ORIGINS": [o for o in (env("PLEIN_CORS_ORIGINS") or "").split(",") if o.strip()],
         "JITSI_DOMAIN": env("JITSI_DOMAIN") or "meet.jit.si",
         "JITSI_EXTERNAL_API_URL": env("JITSI_EXTERNAL_API_URL") or "",
