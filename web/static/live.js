@@ -254,11 +254,8 @@ function refreshScheduleIfChanged(version) {
   scheduleVersion = version;
   setTimeout(async () => {
     try {
-      const response = await fetch(`/api/events/${encodeURIComponent(config.slug)}`, {
-        credentials: "same-origin", headers: { Accept: "application/json" },
-      });
-      if (!response.ok) return;
-      const event = await response.json();
+      const event = await getJson(base);
+      if (!event) return;
       eventData = event;
       schedule.reset(event.phases);
       schedule.update(clock.state);

@@ -3,6 +3,7 @@
 // Every action is a POST to the API; the server decides and answers with the new public state.
 
 import { connectionBanner, warningBanner } from "./banners.js";
+import { eventApi, getJson } from "./seats.js";
 import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
 import { ClockState, Schedule, nextText, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
 
@@ -11,7 +12,7 @@ const tr = translator(config.strings);
 const time = timeFormatter(config.lang, config.timezone);
 const clock = new ClockState();
 const schedule = new Schedule(config.event && config.event.phases);
-const base = `/api/events/${encodeURIComponent(config.slug)}`;
+const base = eventApi(config.slug);
 const connection = connectionBanner();
 const warning = warningBanner(tr);
 
@@ -71,9 +72,9 @@ function handleState(state) {
 
 async function refreshSchedule() {
   try {
-    const response = await fetch(base, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    schedule.reset((await response.json()).phases);
+    const event = await getJson(base);
+    if (!event) return;
+    schedule.reset(event.phases);
     schedule.update(clock.state);
     renderProgramList();
   } catch (error) {
