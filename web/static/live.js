@@ -67,6 +67,7 @@ let unloading = false;
 let prefetchTimer = null;
 let refused = null; // the server refused this participant's connection: the message
 let me = plein.me; // {choices, placements}: this participant's seats, refreshed at each new phase
+let meVersion = 0; // bumped at every write of `me`, so an answer that left before a newer write is dropped
 let eventData = config.event || { phases: [] }; // rounds' switching, locked and places left
 let mePhase; // the phase (or status) `me` was last refreshed for
 let mineTimer = null;
@@ -320,19 +321,25 @@ function refreshMineOnNewPhase(state) {
   mineTimer = setTimeout(refreshMine, first ? 0 : Math.random() * 3000);
 }
 
+function setMe(value) {
+  me = value;
+  plein.me = value;
+  meVersion += 1;
+}
+
 async function refreshMine() {
   mineTimer = null;
   const s = clock.state;
   const inRound = Boolean(s && s.phase && s.phase.kind === "round");
+  const asked = meVersion;
   try {
     const [mine, fresh] = await Promise.all([
       getJson(`${base}/participants/me`),
       inRound ? getJson(base) : Promise.resolve(null),
     ]);
-    if (mine) {
-      me = mine;
-      plein.me = mine;
-    }
+    // A switch made while this request was out wrote a newer `me`; this answer would undo it on screen.
+    if (asked !== meVersion) return;
+    if (mine) setMe(mine);
     if (fresh) eventData = fresh;
     renderMine();
     renderProgramList();
@@ -397,8 +404,7 @@ async function doSwitch(event) {
     await loadSwitchOptions();
     return;
   }
-  me = result.data;
-  plein.me = me;
+  setMe(result.data);
   // The server moves this page with a new `state`; wait for it (and ask, should it not come).
   switchPending = { session: id, title: session ? session.title : id };
   setText(view.switchStatus, tr("switch_moving", { title: switchPending.title }));
