@@ -53,8 +53,9 @@ class ClockService:
     def state(self, now: float | None = None) -> State:
         return state_at(self.program, self.get(), self.now() if now is None else now)
 
-    def act(self, action: str, minutes=None, *, by: str = "moderator") -> State:
-        """Apply an action; concurrent moderators are serialised by an optimistic transaction."""
+    def act(self, action: str, minutes=None, *, phase: str | None = None, audit=None, actor=None) -> State:
+        """Apply an action; concurrent moderators are serialised by an optimistic transaction. With an
+        audit log and an actor, the log entry is written in the same transaction as the clock."""
         self.get()  # creates the clock if there is none yet
         for _ in range(20):
             with self.r.pipeline() as pipe:
@@ -62,11 +63,16 @@ class ClockService:
                     pipe.watch(self.keys.clock)
                     clock = self._decode(pipe.get(self.keys.clock))
                     at = self.now()
-                    new = apply(self.program, clock, action, at, minutes)
+                    new = apply(self.program, clock, action, at, minutes, phase)
                     pipe.multi()
                     pipe.set(self.keys.clock, json.dumps(new.to_dict()))
-                    pipe.rpush(self.keys.clock_log, json.dumps(
-                        {"at": at, "action": action, "minutes": minutes, "by": by, "version": new.version}))
+                    if audit is not None:
+                        details = {"action": action, "version": new.version}
+                        if action == "extend":
+                            details["minutes"] = minutes
+                        if action == "jump":
+                            details["phase"] = phase
+                        audit.queue(pipe, audit.entry(actor, "clock", details))
                     pipe.execute()
                     return state_at(self.program, new, at)
                 except redis.WatchError:

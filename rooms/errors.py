@@ -27,6 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_next_phase": ("De avond is afgelopen; er is geen volgend onderdeel.", "The evening is over; there is no next phase."),
     "no_previous_phase": ("Er is geen eerder onderdeel.", "There is no earlier phase."),
     "no_current_phase": ("Er loopt nu geen onderdeel om te verlengen.", "No phase is running, so there is nothing to extend."),
+    "unknown_phase": ("'{phase}' is geen onderdeel van deze avond.", "'{phase}' is not a phase of this evening."),
+    "already_ended": ("De avond is al afgelopen.", "The evening is already over."),
     "already_paused": ("De klok staat al stil.", "The clock is already paused."),
     "not_paused": ("De klok loopt al.", "The clock is not paused."),
     "not_running": ("Er is geen aftelling om stil te zetten.", "There is no countdown to pause."),

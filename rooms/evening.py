@@ -9,21 +9,26 @@ import hmac
 import json
 import secrets
 import time
-import uuid
 from dataclasses import dataclass
 
 import redis
 
+from .audit import Actor, AuditLog
 from .clock import ClockService
+from .console import Broadcasts, HelpDesk, Hosts
 from .jitsi import JitsiSettings, RoomService, check_deployment
 from .errors import PleinError
+from .occupancy import RoomSizes
+from .overview import overview
 from .participants import Participant, ParticipantService
+from .presence import Presence
 from .program import Phase, Program
 from .seats import SeatService
 from .store import Keys
 from .timeline import State, state_dict
 
 WARN_MINUTES = (5, 1)
+MODERATOR_KEY_MIN = 22  # characters of a configured key: 128 bits as URL-safe base64
 
 # Scripts for the ticker. Leader: keep the lock only if it is still ours.
 _RENEW = """
@@ -54,6 +59,11 @@ def channel_moderators(slug: str) -> str:
     return f"{slug}:moderators"
 
 
+def channel_hosts(slug: str, session_id: str) -> str:
+    """Socket.IO room of the hosts of one session (they get that room's presence)."""
+    return f"{slug}:hosts:{session_id}"
+
+
 def channel_participant(slug: str, pid: str) -> str:
     """Socket.IO room of one participant's sockets (all tabs), for personal messages."""
     return f"{slug}:participant:{pid}"
@@ -82,7 +92,7 @@ class Evening:
 
     def __init__(self, program: Program, r: redis.Redis, *, jitsi: JitsiSettings,
                  secret: str | None = None, moderator_key: str | None = None,
-                 speed: float = 1.0, start: float | None = None, now=time.time):
+                 speed: float = 1.0, start: float | None = None, presence_ttl: float = 15.0, now=time.time):
         self.program = program
         self.r = r
         self.keys = Keys(program.slug)
@@ -90,11 +100,22 @@ class Evening:
         self.tz = program.tz
         self.jitsi = jitsi
         self.secret = self._stored_secret(self.keys.secret, secret)
-        self.moderator_key = self._stored_secret(self.keys.moderator_key, moderator_key)
+        if moderator_key is not None and len(moderator_key) < MODERATOR_KEY_MIN:
+            raise ValueError(f"the moderator key must be at least {MODERATOR_KEY_MIN} characters (128 bits); "
+                             "leave PLEIN_MODERATOR_KEY unset to have one generated")
+        self.configured_moderator_key = moderator_key
+        self._stored_secret(self.keys.moderator_key, None)
         self.clock = ClockService(r, program, speed=speed, start=start, now=now)
         self.participants = ParticipantService(r, program)
+        self.presence = Presence(r, self.keys, ttl=presence_ttl, now=now)
         self.seats = SeatService(r, program)
         self.rooms = RoomService(program, self.secret, jitsi)
+        self.audit = AuditLog(r, self.keys, self.tz, now=now)
+        self.broadcasts = Broadcasts(r, self.keys, now=now)
+        self.help = HelpDesk(r, self.keys, now=now)
+        self.hosts = Hosts(r, self.keys)
+        self.sizes = RoomSizes(r, self.keys, jitsi.room_size_url, jitsi.muc, interval=jitsi.room_size_interval,
+                               now=now)
         self.notify = lambda pushes: None  # where out-of-band notices go; the server sets its sender
         self._renew = r.register_script(_RENEW)
         self._fire = r.register_script(_FIRE)
@@ -105,6 +126,23 @@ class Evening:
             return given
         self.r.set(key, secrets.token_urlsafe(32), nx=True)
         return self.r.get(key)
+
+    @property
+    def moderator_key(self) -> str:
+        """The configured key, else the one in Redis (read each time: a rotation reaches every worker)."""
+        return self.configured_moderator_key or self.r.get(self.keys.moderator_key) or \
+            self._stored_secret(self.keys.moderator_key, None)
+
+    def rotate_moderator_key(self, actor: Actor) -> str:
+        """A new key: every moderator signed in with the old one is signed out."""
+        if self.configured_moderator_key:
+            raise PleinError("key_configured", 409)
+        key = secrets.token_urlsafe(32)
+        with self.r.pipeline() as pipe:
+            pipe.set(self.keys.moderator_key, key)
+            self.audit.queue(pipe, self.audit.entry(actor, "rotate_key", {}))
+            pipe.execute()
+        return key
 
     def is_moderator_key(self, candidate) -> bool:
         """Constant-time comparison with the moderator key."""
@@ -130,12 +168,17 @@ class Evening:
         """A participant's own `state`: their room with its JWT, and their next room ahead of time."""
         state = state or self.state()
         placements = self.seats_now(participant.id, state)
-        user = {"id": participant.id, "name": participant.name}
+        hosts = self.hosts.of(participant.id)
         data = state_dict(state, self.tz)
-        room = self.rooms.room(state.current, placements)
-        data["room"] = self.rooms.wire(room, user, state.current and state.current.ends_at, state.now)
-        next_room = self.rooms.room(state.next, placements)
-        data["next_room"] = self.rooms.wire(next_room, user, state.next and state.next.ends_at, state.now)
+
+        def wire(room, slot):
+            # A session host is a Jitsi moderator in their own session's room, and only there.
+            user = {"id": participant.id, "name": participant.name,
+                    "moderator": bool(room and room.session and room.session.id in hosts)}
+            return self.rooms.wire(room, user, slot and slot.ends_at, state.now)
+        data["room"] = wire(self.rooms.room(state.current, placements), state.current)
+        data["next_room"] = wire(self.rooms.room(state.next, placements), state.next)
+        data["hosting"] = sorted(hosts)
         return data
 
     def seats_now(self, pid: str, state: State) -> dict[str, str]:
@@ -173,11 +216,13 @@ class Evening:
         return pushes
 
     def channels_for(self, participant: Participant, state: State | None = None) -> list[str]:
-        """The Socket.IO rooms a participant's socket belongs in: the event, itself, each seat's session."""
+        """The Socket.IO rooms a participant's socket belongs in: the event, itself, each seat's session,
+        and for a host the hosts' room of each session they host."""
         slug = self.program.slug
         seats = self.seats_now(participant.id, state or self.state())
         return [channel_all(slug), channel_participant(slug, participant.id),
-                *(channel_session(slug, sid) for sid in seats.values())]
+                *(channel_session(slug, sid) for sid in seats.values()),
+                *(channel_hosts(slug, sid) for sid in sorted(self.hosts.of(participant.id)))]
 
     # -- choices --------------------------------------------------------------------------------
 
@@ -220,7 +265,83 @@ class Evening:
         before = self.seats.seats(participant.id)
         self.seats.choose(participant.id, wanted)
         after = self.seats.seats(participant.id)
+        self._seated_now(participant.id, before, after, state)
         return self.me(participant), self._regroup(participant, before, after, state)
+
+    def _seated_now(self, pid: str, before: dict, after: dict, state: State) -> None:
+        """Remember when a seat in the running round changed (the console's 'here since')."""
+        cur = state.current
+        if cur is not None and cur.phase.kind == "round" and before.get(cur.phase.id) != after.get(cur.phase.id):
+            with self.r.pipeline() as pipe:
+                pipe.hset(self.keys.seated_at(cur.phase.id), pid, f"{state.now:.3f}")
+                pipe.set(self.keys.console_dirty, "1")
+                pipe.execute()
+
+    def move(self, actor: Actor, pid, session_id, round_id=None) -> tuple[dict, list]:
+        """A moderator puts one participant in another session of a round (the running one by default):
+        their page moves at once and tells them. Capacity and locks do not stop a moderator; the answer
+        says when the session is now over capacity."""
+        participant = self.participants.get(pid) if isinstance(pid, str) else None
+        if participant is None:
+            raise PleinError("unknown_participant", 404)
+        state = self.state()
+        if round_id is None:
+            cur = state.current
+            if cur is None or cur.phase.kind != "round":
+                raise PleinError("no_running_round", 409)
+            rnd = cur.phase
+        else:
+            rnd = self.program.phase(round_id) if isinstance(round_id, str) else None
+            if rnd is None or rnd.kind != "round":
+                raise PleinError("unknown_round", round=str(round_id)[:40])
+        session = rnd.session(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            raise PleinError("unknown_session", round=rnd.id, session=str(session_id)[:40])
+        before = self.seats.seats(participant.id)
+        old = rnd.session(before[rnd.id]) if rnd.id in before else None
+        taken = self.seats.move(rnd.id, participant.id, session.id)
+        after = {**before, rnd.id: session.id}
+        self._seated_now(participant.id, before, after, state)
+        self.audit.record(actor, "move", {"participant": {"id": participant.id, "name": participant.name},
+                                          "round": rnd.id, "from": old and old.id, "to": session.id})
+        pushes = self._regroup(participant, before, after, state)
+        if pushes:
+            pushes.insert(1, Push("moved", channel_participant(self.program.slug, participant.id), {
+                "round": rnd.id, "from": old and {"id": old.id, "title": old.title},
+                "to": {"id": session.id, "title": session.title}, "by": actor.name}))
+        result = {"participant": {"id": participant.id, "name": participant.name}, "round": rnd.id,
+                  "from": old and old.id, "to": session.id, "taken": taken, "capacity": session.capacity,
+                  "over_capacity": taken > session.capacity}
+        return result, pushes
+
+    # -- sign-up ---------------------------------------------------------------------------------
+
+    def signup_open(self) -> bool:
+        return not self.r.exists(self.keys.signup_closed)
+
+    def set_signup(self, actor: Actor, open_: bool) -> bool:
+        with self.r.pipeline() as pipe:
+            if open_:
+                pipe.delete(self.keys.signup_closed)
+            else:
+                pipe.set(self.keys.signup_closed, "1")
+            self.audit.queue(pipe, self.audit.entry(actor, "signup", {"open": open_}))
+            pipe.execute()
+        return open_
+
+    def sign_up(self, raw_name) -> tuple[Participant, str]:
+        """A new participant, unless a moderator has closed sign-up."""
+        if not self.signup_open():
+            raise PleinError("signup_closed", 403)
+        return self.participants.create(raw_name)
+
+    def where(self, pid: str, state: State | None = None) -> dict | None:
+        """The room a participant is in now, as the console and help requests name it."""
+        state = state or self.state()
+        room = self.rooms.room(state.current, self.seats.seats(pid))
+        if room is None:
+            return None
+        return {"session": room.session and room.session.id, "title": room.title, "name": room.name}
 
     def _regroup(self, participant: Participant, before: dict, after: dict, state: State) -> list:
         """Move the participant's sockets to their new sessions and send them their state (a new room if the
@@ -230,7 +351,7 @@ class Evening:
         enter = tuple(channel_session(slug, s) for r, s in after.items() if before.get(r) != s)
         if not leave and not enter:
             return []
-        out: list = [Regroup(tuple(self.participants.sockets(participant.id)), leave, enter)]
+        out: list = [Regroup(tuple(self.presence.sockets(participant.id)), leave, enter)]
         out.append(Push("state", channel_participant(slug, participant.id), self.state_for(participant, state)))
         return out
 
@@ -242,7 +363,7 @@ class Evening:
     def rounds_overview(self) -> list[dict]:
         """For moderators: per round and session the capacity and how many chose, were placed, are connected."""
         occupancy = self.seats.occupancy()
-        online = self.participants.connected({pid for seats, _ in occupancy.values() for pid in seats})
+        online = self.presence.connected({pid for seats, _ in occupancy.values() for pid in seats})
         locked = self.seats.locked()
         out = []
         for rnd in self.program.rounds:
@@ -258,9 +379,6 @@ class Evening:
         return out
 
     # -- the ticker -----------------------------------------------------------------------------
-
-    def new_worker_id(self) -> str:
-        return uuid.uuid4().hex
 
     def hold_leadership(self, worker_id: str, ttl_ms: int = 3000) -> bool:
         """Take or keep the ticker lock; it expires so another worker takes over after a crash."""
@@ -284,6 +402,7 @@ class Evening:
         if self._fire(keys=[self.keys.fired], args=[self.marker(state)]):
             pushes.extend(self._place_round(state))
             pushes.extend(self.transition_pushes(state))
+            self.presence.changed()  # everyone changes room: the console follows
         pushes.extend(self._warnings(state))
         return pushes
 
@@ -294,7 +413,7 @@ class Evening:
             return []
         placed = self.seats.place(cur.phase.id)
         slug = self.program.slug
-        out: list = [Regroup(tuple(self.participants.sockets(p.pid)), enter=(channel_session(slug, p.session),))
+        out: list = [Regroup(tuple(self.presence.sockets(p.pid)), enter=(channel_session(slug, p.session),))
                      for p in placed]
         return out + self._overflow_notice(cur.phase.id, placed)
 
@@ -327,6 +446,36 @@ class Evening:
                     return [Push("clock:warning", channel_all(self.program.slug), data),
                             Push("clock:warning", channel_moderators(self.program.slug), data)]
         return []
+
+    # -- the moderator console --------------------------------------------------------------------
+
+    def console_pushes(self) -> list[Push]:
+        """The console's overview for the moderators (and each room's part for its hosts), if something
+        changed; the one-second slot in Redis makes this at most one push a second in the deployment."""
+        if not self.r.set(self.keys.console_slot, "1", nx=True, px=950):
+            return []
+        with self.r.pipeline() as pipe:
+            pipe.get(self.keys.console_dirty)
+            pipe.delete(self.keys.console_dirty)
+            dirty, _ = pipe.execute()
+        if not dirty:
+            return []
+        data = overview(self)
+        slug = self.program.slug
+        pushes = [Push("console", channel_moderators(slug), data)]
+        pushes += [Push("host:room", channel_hosts(slug, room["session"]), room)
+                   for room in data["rooms"] if room["hosts"] and room["session"]]
+        return pushes
+
+    def video_rooms(self, state: State | None = None) -> list[str]:
+        """The Jitsi rooms in use now: the running round's sessions, else the plenary room."""
+        cur = (state or self.state()).current
+        if cur is None:
+            return []
+        if cur.phase.kind == "round":
+            return [self.rooms.session_room(cur, s).name for s in cur.phase.sessions]
+        room = self.rooms.room(cur, {})
+        return [room.name] if room else []
 
     def last_jitsi_check(self) -> dict | None:
         raw = self.r.get(self.keys.jitsi_check)

@@ -24,6 +24,13 @@ class JitsiSettings:
     audience: str = "jitsi"
     subject: str = ""  # default: the domain
     token_ttl: int = 3600  # seconds a token stays valid after the phase it is for has ended
+    room_size_url: str = ""  # mod_muc_size endpoint, e.g. https://meet.example.org/room-size
+    muc_domain: str = ""  # default: conference.<domain>
+    room_size_interval: float = 10.0
+
+    @property
+    def muc(self) -> str:
+        return self.muc_domain or f"conference.{self.domain.split(':')[0]}"
 
     @property
     def script_url(self) -> str:
@@ -123,8 +130,11 @@ class RoomService:
         claims = {
             "iss": s.app_id, "aud": s.audience, "sub": s.subject or s.domain.split(":")[0],
             "room": room_name, "iat": int(now), "nbf": int(now) - 30, "exp": int(exp),
+            # A session host is a Jitsi moderator in their own room (Prosody's token_affiliation reads
+            # `moderator`; the JaaS/jitsi-meet-tokens convention reads `affiliation`).
             "context": {"user": {"id": user["id"], "name": user["name"],
-                                 "moderator": bool(user.get("moderator", False))}},
+                                 "moderator": bool(user.get("moderator", False)),
+                                 "affiliation": "owner" if user.get("moderator") else "member"}},
         }
         return jwt.encode(claims, s.app_secret, algorithm="HS256")
 

@@ -1,4 +1,4 @@
-"""Participants: sign-up with a display name, bearer tokens, and placement in every round."""
+"""Participants: sign-up with a display name and bearer tokens."""
 from __future__ import annotations
 
 import hashlib
@@ -84,26 +84,17 @@ class ParticipantService:
             return None
         return self.get(self.r.hget(self.keys.tokens, token_hash(token)))
 
-    def connect(self, pid: str, sid: str) -> None:
-        """Remember a socket of this participant, so any worker can move it between Socket.IO rooms."""
-        with self.r.pipeline() as pipe:
-            pipe.sadd(self.keys.sockets(pid), sid)
-            pipe.expire(self.keys.sockets(pid), 86400)
-            pipe.execute()
+    def count(self) -> int:
+        return self.r.zcard(self.keys.participants)
 
-    def disconnect(self, pid: str, sid: str) -> None:
-        self.r.srem(self.keys.sockets(pid), sid)
-
-    def sockets(self, pid: str) -> set[str]:
-        return self.r.smembers(self.keys.sockets(pid))
-
-    def connected(self, pids) -> set[str]:
-        """Which of these participants have at least one socket now."""
+    def names(self, pids) -> dict[str, str]:
+        """pid -> display name, for many at once."""
         pids = list(pids)
         with self.r.pipeline(transaction=False) as pipe:
             for pid in pids:
-                pipe.exists(self.keys.sockets(pid))
-            return {pid for pid, n in zip(pids, pipe.execute()) if n}
+                pipe.hget(self.keys.participant(pid), "name")
+            return {pid: name for pid, name in zip(pids, pipe.execute()) if name is not None}
 
-    def count(self) -> int:
-        return self.r.zcard(self.keys.participants)
+    def joined(self) -> list[tuple[str, float]]:
+        """Every participant with the time they joined, in join order."""
+        return self.r.zrange(self.keys.participants, 0, -1, withscores=True)

@@ -88,6 +88,19 @@ end
 return placed
 """
 
+# A moderator moves one participant: no capacity check (they decide), the seat counts as placed.
+# KEYS: seats, taken, chosen.  ARGV: pid, session.  Returns the seats now taken in that session.
+_MOVE = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur ~= ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  if cur then redis.call('HINCRBY', KEYS[2], cur, -1) end
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+end
+redis.call('SREM', KEYS[3], ARGV[1])
+return tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+"""
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -107,6 +120,7 @@ class SeatService:
         self.keys = Keys(program.slug)
         self._choose = r.register_script(_CHOOSE)
         self._place = r.register_script(_PLACE)
+        self._move = r.register_script(_MOVE)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -190,6 +204,11 @@ class SeatService:
             args += [s.id, s.capacity]
         flat = self._place(keys=[self.keys.seats(rnd.id), self.keys.taken(rnd.id), self.keys.participants], args=args)
         return [Placed(flat[i], flat[i + 1], flat[i + 2] == "1") for i in range(0, len(flat), 3)]
+
+    def move(self, round_id: str, pid: str, session_id: str) -> int:
+        """Seat a participant in a session whatever its capacity; returns the seats taken there now."""
+        return int(self._move(keys=[self.keys.seats(round_id), self.keys.taken(round_id), self.keys.chosen(round_id)],
+                              args=[pid, session_id]))
 
     def lock(self, round_id: str, locked: bool) -> None:
         if locked:

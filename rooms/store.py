@@ -32,10 +32,6 @@ class Keys:
     def clock(self) -> str:
         return self("clock")
 
-    @property
-    def clock_log(self) -> str:
-        return self("clock", "log")
-
     # participants
     def participant(self, pid: str) -> str:
         return self("participant", pid)
@@ -56,6 +52,65 @@ class Keys:
     def sockets(self, pid: str) -> str:
         """The Socket.IO sids a participant is connected with now (any worker)."""
         return self("sockets", pid)
+
+    # presence (rooms/presence.py)
+    @property
+    def presence(self) -> str:
+        return self("presence")
+
+    def worker(self, worker_id: str) -> str:
+        return self("worker", worker_id)
+
+    # the moderator console (rooms/console.py)
+    @property
+    def console_dirty(self) -> str:
+        return self("console", "dirty")
+
+    @property
+    def console_slot(self) -> str:
+        """Held for a second by whichever worker sends the console push: at most one push a second."""
+        return self("console", "slot")
+
+    @property
+    def audit(self) -> str:
+        return self("audit")
+
+    @property
+    def broadcasts(self) -> str:
+        return self("broadcasts")
+
+    @property
+    def help(self) -> str:
+        """Help request id -> JSON."""
+        return self("help")
+
+    @property
+    def help_open(self) -> str:
+        """pid -> the id of their open help request."""
+        return self("help", "open")
+
+    @property
+    def hosts(self) -> str:
+        """pid -> JSON list of the session ids they host."""
+        return self("hosts")
+
+    @property
+    def signup_closed(self) -> str:
+        return self("signup", "closed")
+
+    def seated_at(self, round_id: str) -> str:
+        """pid -> when their seat in this round last changed during the round (a switch or a move)."""
+        return self("seated-at", round_id)
+
+    @property
+    def jitsi_sizes(self) -> str:
+        """Jitsi room name -> JSON {count, at} from the deployment's room-size endpoint."""
+        return self("jitsi", "sizes")
+
+    @property
+    def jitsi_poll(self) -> str:
+        """JSON {ok, at, failures, next_at}: the poller's backoff, shared by the workers."""
+        return self("jitsi", "poll")
 
     # seats (rooms/seats.py)
     def seats(self, round_id: str) -> str:

@@ -18,6 +18,11 @@ keeps its length and shifts by exactly as much as the current phase's end moved.
 - pause:   the countdown stops; while paused the current phase grows with the time held, so on
            resume it has exactly the time left that it had when paused.
 - resume:  the countdown runs again.
+- jump:    phase `phase` begins now at its planned length. Forward: the running phase ends now and the
+           phases in between are skipped (length 0). Backward (or the running phase itself): every
+           phase from the target up to the running one gets its planned length again. Phases before
+           the target keep what they had; later phases keep their length and shift. A pause holds.
+- end:     the evening ends now: the running phase ends now, every later phase is skipped. A pause ends.
 Every accepted action adds 1 to `version`; nothing else changes it.
 """
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass, replace
 from .errors import PleinError
 from .program import Phase, Program
 
-ACTIONS = ("start", "advance", "back", "extend", "pause", "resume")
+ACTIONS = ("start", "advance", "back", "extend", "pause", "resume", "jump", "end")
 MAX_EXTEND_MINUTES = 240
 
 
@@ -159,10 +164,15 @@ def state_at(program: Program, clock: Clock, now: float) -> State:
     return State(clock.version, status, current, nxt, schedule, now, clock.speed, paused)
 
 
-def apply(program: Program, clock: Clock, action: str, at: float, minutes: float | None = None) -> Clock:
+def apply(program: Program, clock: Clock, action: str, at: float, minutes: float | None = None,
+          phase: str | None = None) -> Clock:
     """Apply one moderator action at instant `at`; raise ClockError when it cannot apply now."""
     if action not in ACTIONS:
         raise ClockError("bad_action", 400, action=str(action)[:40])
+    if action == "jump" and (not isinstance(phase, str) or program.phase(phase) is None):
+        raise ClockError("unknown_phase", 400, phase=str(phase)[:40])
+    if action == "end" and state_at(program, clock, at).status == "ended":
+        raise ClockError("already_ended")
     if action == "extend" and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
                                or minutes != minutes or minutes == 0 or abs(minutes) > MAX_EXTEND_MINUTES):
         raise ClockError("bad_minutes", 400, max=MAX_EXTEND_MINUTES)
@@ -183,17 +193,20 @@ def apply(program: Program, clock: Clock, action: str, at: float, minutes: float
     if action == "resume":
         new = running
     else:
-        new = _act(program, running, action, at, minutes)
-        if was_paused and action != "start":
+        new = _act(program, running, action, at, minutes, phase)
+        if was_paused and action not in ("start", "end"):
             new = replace(new, paused_at=at)
     return replace(new, version=clock.version + 1)
 
 
-def _act(program: Program, clock: Clock, action: str, at: float, minutes: float | None) -> Clock:
+def _act(program: Program, clock: Clock, action: str, at: float, minutes: float | None,
+         phase: str | None = None) -> Clock:
     state = state_at(program, clock, at)
     planned = planned_durations(program, clock.speed)
     durations = list(clock.durations)
     cur = state.current
+    if action in ("jump", "end"):
+        return _jump(program, clock, state, at, program.index(phase) if action == "jump" else None)
     if action == "start":
         if cur is not None:
             raise ClockError("already_running", title=cur.phase.title)
@@ -222,6 +235,28 @@ def _act(program: Program, clock: Clock, action: str, at: float, minutes: float 
     new = durations[cur.index] + minutes * 60 / clock.speed
     durations[cur.index] = max(new, at - cur.starts_at)
     return replace(clock, durations=tuple(durations))
+
+
+def _jump(program: Program, clock: Clock, state: State, at: float, target: int | None) -> Clock:
+    """Phase `target` begins now (None: the evening ends now); see the module's rules for jump and end."""
+    planned = list(planned_durations(program, clock.speed))
+    n = len(planned)
+    cur = state.current
+    if clock.anchor is None or state.status == "before":
+        durations = [0.0] * n if target is None else [0.0] * target + planned[target:]
+        return replace(clock, anchor=at, durations=tuple(durations))
+    durations = list(clock.durations)
+    last = cur.index if cur is not None else n - 1  # the running phase, or (after the end) the last one
+    if cur is not None and (target is None or target > cur.index):
+        durations[cur.index] = at - cur.starts_at
+        stop = n if target is None else target
+        durations[cur.index + 1:stop] = [0.0] * (stop - cur.index - 1)
+        target = n if target is None else target
+    elif target is None:  # already over: nothing runs
+        target = n
+    else:
+        durations[target:last + 1] = planned[target:last + 1]
+    return replace(clock, anchor=at - sum(durations[:target]), durations=tuple(durations))
 
 
 def iso(ts: float, tz) -> str:

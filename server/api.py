@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import redis
-from flask import Blueprint, jsonify, make_response, request
+from flask import Blueprint, jsonify, make_response, request, session
 from werkzeug.exceptions import HTTPException
 
 from rooms import calendar
 from rooms.errors import PleinError
+from rooms.participants import clean_name
 from rooms.timeline import iso
 
-from .auth import (current_participant, evening, language, links, moderator_required, participant_required,
-                   sign_in)
+from rooms.evening import Push, channel_moderators
+from rooms.overview import help_wire, room_view
+
+from . import moderation
+from .auth import (current_actor, current_participant, evening, language, links, moderator_required,
+                   participant_required, sign_in, sign_in_moderator)
 from .pushes import send
 
 bp = Blueprint("api", __name__)
@@ -69,7 +74,7 @@ def get_state():
 
 @bp.post("/api/events/<slug>/participants")
 def create_participant():
-    participant, token = evening().participants.create(json_body().get("name"))
+    participant, token = evening().sign_up(json_body().get("name"))
     sign_in(participant)
     return jsonify({"id": participant.id, "name": participant.name, "token": token}), 201
 
@@ -116,17 +121,8 @@ def rounds():
 
 
 @bp.post("/api/events/<slug>/rounds/<round_id>/lock")
-@moderator_required
 def lock_round(round_id):
-    ev = evening()
-    rnd = ev.program.phase(round_id)
-    if rnd is None or rnd.kind != "round":
-        raise PleinError("unknown_round", 404, round=round_id[:40])
-    locked = json_body().get("locked")
-    if not isinstance(locked, bool):
-        raise PleinError("bad_field", field="locked")
-    ev.seats.lock(rnd.id, locked)
-    return jsonify({"rounds": ev.rounds_overview()})
+    return jsonify(moderation.run("lock", current_actor(), {**json_body(), "round": round_id}))
 
 
 def ics_response(body: bytes, name: str):
@@ -137,17 +133,138 @@ def ics_response(body: bytes, name: str):
 
 
 @bp.post("/api/events/<slug>/clock")
-@moderator_required
 def clock():
-    body = json_body()
-    action = body.get("action")
-    if not isinstance(action, str):
-        raise PleinError("bad_field", field="action")
-    minutes = body.get("minutes")
+    """start | advance | back | extend (minutes) | pause | resume | jump (phase) | end."""
+    return jsonify(moderation.run("clock", current_actor(), json_body()))
+
+
+# -- the moderator console ----------------------------------------------------------------------
+
+@bp.get("/api/events/<slug>/console")
+def console():
+    return jsonify(moderation.run("console", current_actor(), {}))
+
+
+@bp.post("/api/events/<slug>/broadcasts")
+def broadcast():
+    return jsonify(moderation.run("broadcast", current_actor(), json_body())), 201
+
+
+@bp.post("/api/events/<slug>/participants/<pid>/move")
+def move(pid):
+    return jsonify(moderation.run("move", current_actor(), {**json_body(), "participant": pid}))
+
+
+@bp.post("/api/events/<slug>/participants/<pid>/host")
+def host(pid):
+    return jsonify(moderation.run("host", current_actor(), {**json_body(), "participant": pid}))
+
+
+@bp.put("/api/events/<slug>/signup")
+def signup():
+    return jsonify(moderation.run("signup", current_actor(), json_body()))
+
+
+@bp.post("/api/events/<slug>/help/<request_id>/answer")
+def help_answer(request_id):
+    return jsonify(moderation.run("help:answer", current_actor(), {**json_body(), "id": request_id}))
+
+
+@bp.post("/api/events/<slug>/help/<request_id>/done")
+def help_done(request_id):
+    return jsonify(moderation.run("help:done", current_actor(), {"id": request_id}))
+
+
+@bp.get("/api/events/<slug>/audit")
+@moderator_required
+def audit():
+    return jsonify({"entries": evening().audit.all()})
+
+
+@bp.get("/api/events/<slug>/audit.csv")
+@moderator_required
+def audit_csv():
+    response = make_response(evening().audit.csv().encode("utf-8-sig"))  # a BOM, so spreadsheets read UTF-8
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{evening().program.slug}-logboek.csv"'
+    return response
+
+
+@bp.post("/api/events/<slug>/moderator-key/rotate")
+@moderator_required
+def rotate_moderator_key():
+    """A new moderator key; every other moderator must sign in again (this one stays signed in by cookie)."""
     ev = evening()
-    state = ev.clock.act(action, minutes, by="api")
-    send(ev.due(state))
-    return jsonify(ev.public_state(state))
+    actor = current_actor()
+    key = ev.rotate_moderator_key(actor)
+    if not request.headers.get("Authorization"):
+        sign_in_moderator()
+    send([Push("auth:revoked", channel_moderators(ev.program.slug), {"by": actor.name})])
+    return jsonify({"key": key, "link": links()["moderator"]})
+
+
+@bp.put("/api/events/<slug>/moderators/me")
+@moderator_required
+def name_moderator():
+    """The name a signed-in moderator goes by in the audit log."""
+    if request.headers.get("Authorization"):
+        raise PleinError("cookie_only")
+    name = clean_name(json_body().get("name"))
+    session["moderator_name"] = name
+    return jsonify({"name": name})
+
+
+@bp.get("/api/events/<slug>/sessions/<session_id>/room")
+def session_room(session_id):
+    """Who is in one session's room now: for moderators and that session's hosts."""
+    actor = current_actor()
+    if actor is None or not (actor.is_moderator or actor.hosts(session_id)):
+        raise PleinError("host_only", 403 if actor else 401)
+    room = room_view(evening(), session_id)
+    if room is None:
+        raise PleinError("session_not_running", 409)
+    return jsonify(room)
+
+
+# -- help and messages, for participants ------------------------------------------------------------
+
+@bp.post("/api/events/<slug>/participants/me/help")
+@participant_required
+def ask_help():
+    ev = evening()
+    participant = current_participant()
+    item = ev.help.ask(participant, json_body().get("text"), ev.where(participant.id))
+    return jsonify(help_wire(item, ev.tz)), 201
+
+
+@bp.get("/api/events/<slug>/participants/me/help")
+@participant_required
+def my_help():
+    ev = evening()
+    item = ev.help.of(current_participant().id)
+    return jsonify({"request": item and help_wire(item, ev.tz)})
+
+
+@bp.post("/api/events/<slug>/participants/me/help/done")
+@participant_required
+def my_help_done():
+    """'Gelukt, bedankt': the participant closes their own request."""
+    ev = evening()
+    participant = current_participant()
+    item = ev.help.of(participant.id)
+    if item is None:
+        raise PleinError("unknown_help", 404)
+    item = ev.help.done(item["id"], by=participant.name)
+    return jsonify(help_wire(item, ev.tz))
+
+
+@bp.get("/api/events/<slug>/participants/me/broadcasts")
+@participant_required
+def my_broadcasts():
+    """The latest messages from the moderators meant for this participant (everyone, or their room)."""
+    ev = evening()
+    room = ev.where(current_participant().id)
+    return jsonify({"broadcasts": ev.broadcasts.recent({room["session"]} if room and room["session"] else set())})
 
 
 @bp.post("/api/events/<slug>/jitsi-check")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -40,6 +41,8 @@ def jitsi_settings(cfg) -> JitsiSettings:
         domain=cfg["JITSI_DOMAIN"], external_api_url=cfg["JITSI_EXTERNAL_API_URL"],
         app_id=cfg["JITSI_APP_ID"], app_secret=cfg["JITSI_APP_SECRET"],
         audience=cfg["JITSI_JWT_AUDIENCE"], subject=cfg["JITSI_JWT_SUBJECT"], token_ttl=cfg["JITSI_JWT_TTL"],
+        room_size_url=cfg["JITSI_ROOM_SIZE_URL"], muc_domain=cfg["JITSI_MUC_DOMAIN"],
+        room_size_interval=cfg["JITSI_ROOM_SIZE_INTERVAL"],
     )
 
 
@@ -54,13 +57,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     program = load_program(app.config["PLEIN_PROGRAM"])
     r = db.init_app(app)
-    evening = Evening(
-        program, r, jitsi=jitsi_settings(app.config),
-        secret=app.config["SECRET_KEY"], moderator_key=app.config["PLEIN_MODERATOR_KEY"],
-        speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
-    )
+    try:
+        evening = Evening(
+            program, r, jitsi=jitsi_settings(app.config),
+            secret=app.config["SECRET_KEY"], moderator_key=app.config["PLEIN_MODERATOR_KEY"],
+            speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
+            presence_ttl=app.config["PLEIN_PRESENCE_TTL"],
+        )
+    except ValueError as exc:  # a moderator key too short to be safe
+        raise SystemExit(f"PLEIN_MODERATOR_KEY: {exc}") from None
     app.config["SECRET_KEY"] = evening.secret
     app.extensions["plein"] = evening
+    app.extensions["plein.worker"] = uuid.uuid4().hex  # this process, for presence and the ticker lock
     from .pushes import send
     evening.notify = send
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
 from flask import current_app, g, request, session
 
+from rooms.audit import Actor
 from rooms.errors import LANGUAGES, PleinError
 from rooms.evening import Evening
 from rooms.participants import Participant
@@ -69,12 +71,36 @@ def sign_in(participant: Participant) -> None:
     session["pid"] = participant.id
 
 
-def sign_in_moderator() -> None:
-    """The cookie keeps a fingerprint of the key, not the key: a new key signs every moderator out."""
+def sign_in_moderator(name: str | None = None) -> None:
+    """The cookie keeps a fingerprint of the key, not the key: a new key signs every moderator out.
+    Each sign-in gets its own id, so the audit log tells two moderators with the same name apart."""
+    keep = session.get("moderator_name") if name is None else name
     session.clear()
     session.permanent = True
     session["event"] = evening().program.slug
     session["moderator"] = evening().moderator_fingerprint()
+    session["moderator_id"] = secrets.token_hex(4)
+    if keep:
+        session["moderator_name"] = keep
+
+
+def moderator_actor(name: str | None, actor_id: str) -> Actor:
+    return Actor("moderator", name or f"Moderator {actor_id[:4]}", actor_id)
+
+
+def participant_actor(participant: Participant) -> Actor:
+    hosts = evening().hosts.of(participant.id)
+    return Actor("host" if hosts else "participant", participant.name, participant.id, hosts)
+
+
+def current_actor() -> Actor | None:
+    """Who makes this request: a moderator (key or cookie), a participant or host, or nobody."""
+    if is_moderator():
+        if bearer():
+            return moderator_actor("API", "api")
+        return moderator_actor(session.get("moderator_name"), session.get("moderator_id", "----"))
+    participant = current_participant()
+    return participant_actor(participant) if participant else None
 
 
 def links() -> dict:

@@ -35,7 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--base-url", help="base of the links (default: PLEIN_PUBLIC_URL or http://localhost:5000)")
     imp.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
 
+    rotate = sub.add_parser(
+        "rotate-moderator-key", help="replace the moderator key: every moderator signed in with the old one is "
+                                     "signed out; prints the new moderator link")
+    rotate.add_argument("--program", help="program file (default: PLEIN_PROGRAM or the seed evening)")
+    rotate.add_argument("--base-url", help="base of the link (default: PLEIN_PUBLIC_URL or http://localhost:5000)")
+
     args = parser.parse_args(argv)
+    if args.command == "rotate-moderator-key":
+        return rotate_command(args)
     if args.command == "check":
         return check_command(args.file)
     if args.command == "import-registrations":
@@ -94,6 +102,7 @@ def import_command(args) -> int:
 
     import redis
 
+    from rooms.audit import spreadsheet_safe
     from rooms.program import ProgramError, load_program
     from rooms.registrations import (ImportConflict, RegistrationFileError, import_registrations,
                                      parse_registrations, rejected_lines)
@@ -176,7 +185,7 @@ def import_command(args) -> int:
                     writer = csv.writer(out_file)
                     writer.writerow(["name", "email", "link"])
                     for item in imported:
-                        writer.writerow([item.row.name, item.row.email, item.link])
+                        writer.writerow([spreadsheet_safe(item.row.name), item.row.email, item.link])
             except OSError as exc:
                 # The participants exist and only the tokens' hashes are stored: print every link.
                 print(f"cannot write {out} ({exc.strerror}); the links:", file=sys.stderr)
@@ -191,6 +200,45 @@ def import_command(args) -> int:
             out_file.close()
             out.unlink(missing_ok=True)
     return 0 if len(imported) == total else 1
+
+
+def rotate_command(args) -> int:
+    """A new moderator key in Redis (when none is configured in PLEIN_MODERATOR_KEY)."""
+    import redis
+
+    from rooms.audit import Actor
+    from rooms.errors import PleinError
+    from rooms.evening import Evening
+    from rooms.jitsi import JitsiSettings
+    from rooms.program import ProgramError, load_program
+
+    from . import config
+
+    cfg = config.from_env()
+    if cfg["PLEIN_MODERATOR_KEY"]:
+        print("plein: the moderator key is set in PLEIN_MODERATOR_KEY; change it there and restart", file=sys.stderr)
+        return 1
+    try:
+        program = load_program(args.program or cfg["PLEIN_PROGRAM"])
+    except ProgramError as exc:
+        print(f"plein: {exc}", file=sys.stderr)
+        return 2
+    client = embedded = None
+    try:
+        client, embedded = _cli_redis(cfg)
+        key = Evening(program, client, jitsi=JitsiSettings()).rotate_moderator_key(Actor("moderator", "CLI", "cli"))
+    except (redis.RedisError, OSError, RuntimeError, PleinError) as exc:
+        print(f"plein: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if client is not None:
+            client.close()
+        if embedded is not None:
+            embedded.stop()
+    base = (args.base_url or cfg["PLEIN_PUBLIC_URL"] or "http://localhost:5000").rstrip("/")
+    print("New moderator key; every moderator must sign in again with the new link:")
+    print(f"  {base}/e/{program.slug}/moderator?key={key}")
+    return 0
 
 
 def _cli_redis(cfg):

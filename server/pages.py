@@ -78,7 +78,7 @@ def event():
 def join():
     name = request.form.get("name", "")
     try:
-        participant, _token = evening().participants.create(name)
+        participant, _token = evening().sign_up(name)
     except PleinError as exc:
         # Keep what they typed; say what is wrong, in their language.
         return render("event.html", 400, event=event_dict(), state=evening().public_state(),

@@ -6,14 +6,16 @@ transition reaches them with one message per session.
 """
 from __future__ import annotations
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
-from rooms.evening import channel_moderators, channel_session
+from rooms.evening import channel_hosts, channel_moderators, channel_session
+from rooms.overview import help_wire
 
+from . import moderation
 from .app import socketio
-from .auth import evening
+from .auth import evening, moderator_actor, participant_actor
 
 
 def _who(auth) -> tuple[str, object] | None:
@@ -47,23 +49,33 @@ def on_connect(auth=None):
     ev = evening()
     kind, participant = who
     session["socket_role"] = kind
+    session["socket_lang"] = _lang(auth)
     if kind == "moderator":
+        # The key's fingerprint, checked again at every moderator event: a rotated key ends this too.
+        session["socket_moderator"] = ev.moderator_fingerprint()
         join_room(channel_moderators(ev.program.slug))
         emit("state", {**ev.public_state(), "room": None})
         return
     session["socket_pid"] = participant.id
-    ev.participants.connect(participant.id, request.sid)
+    ev.presence.connect(participant.id, request.sid, current_app.extensions["plein.worker"])
     state = ev.state()
     for channel in ev.channels_for(participant, state):
         join_room(channel)
     emit("state", ev.state_for(participant, state))
+    # What was said to everyone (or this room) while this page was away, and an open help request.
+    room = ev.where(participant.id, state)
+    for item in ev.broadcasts.recent({room["session"]} if room and room["session"] else set()):
+        emit("broadcast", item)
+    request_ = ev.help.of(participant.id)
+    if request_ is not None:
+        emit("help:status", help_wire(request_, ev.tz))
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
     pid = session.get("socket_pid")
     if pid:
-        evening().participants.disconnect(pid, request.sid)
+        evening().presence.disconnect(pid, request.sid)
 
 
 @socketio.on("state:get")
@@ -83,13 +95,48 @@ def on_state_get(_data=None):
 def _sync_rooms(ev, participant, state) -> None:
     """Make this socket's session rooms match the participant's seats (a missed regroup heals here)."""
     wanted = set(ev.channels_for(participant, state))
-    prefix = channel_session(ev.program.slug, "")
+    prefixes = (channel_session(ev.program.slug, ""), channel_hosts(ev.program.slug, ""))
     current = set(rooms())
     for channel in current - wanted:
-        if channel.startswith(prefix):
+        if channel.startswith(prefixes):
             leave_room(channel)
     for channel in wanted - current:
         join_room(channel)
+
+
+def socket_actor():
+    """The actor of this connection, checked now (a rotated key or a revoked host right counts at once)."""
+    ev = evening()
+    if session.get("socket_role") == "moderator":
+        if not ev.is_moderator_fingerprint(session.get("socket_moderator")):
+            raise PleinError("moderator_only", 401)
+        return moderator_actor(session.get("moderator_name"), session.get("moderator_id", "socket"))
+    participant = ev.participants.get(session.get("socket_pid"))
+    return participant_actor(participant) if participant else None
+
+
+def _moderator_event(name: str):
+    def handler(data=None):
+        return {"ok": True, "result": moderation.run(name, socket_actor(), data)}
+    handler.__name__ = "on_mod_" + name.replace(":", "_")
+    socketio.on_event("mod:" + name, handler)
+
+
+for _name in moderation.ACTIONS:
+    _moderator_event(_name)
+
+
+@socketio.on("help:ask")
+def on_help_ask(data=None):
+    """A participant asks the moderators for help (same as POST .../participants/me/help)."""
+    ev = evening()
+    participant = ev.participants.get(session.get("socket_pid"))
+    if participant is None:
+        return PleinError("unauthorized", 401).to_dict()
+    if not isinstance(data, dict):
+        return PleinError("bad_json").to_dict()
+    item = ev.help.ask(participant, data.get("text"), ev.where(participant.id))
+    return {"ok": True, "request": help_wire(item, ev.tz)}
 
 
 @socketio.on_error_default
@@ -97,5 +144,5 @@ def on_error(exc):
     """A handler that failed answers with a coded error instead of silence."""
     socketio.server.logger.warning("socket handler error on %s: %r", request.event.get("message"), exc)
     if isinstance(exc, PleinError):
-        return exc.to_dict()
+        return exc.to_dict(session.get("socket_lang", "nl"))
     return {"error": {"code": "server_error", "message": "Er ging iets mis op de server. / Something went wrong on the server."}}

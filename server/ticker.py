@@ -1,7 +1,12 @@
-"""The clock ticker: one background task per worker; the one holding the Redis lock fires transitions.
+"""Background tasks of every worker.
 
-Transitions and warnings are marked in Redis before they are sent, so neither a second worker nor
-a restart sends one twice; a worker that dies loses the lock within its expiry and another takes over.
+The clock ticker: the worker holding the Redis lock fires transitions. Transitions and warnings are
+marked in Redis before they are sent, so neither a second worker nor a restart sends one twice; a
+worker that dies loses the lock within its expiry and another takes over.
+
+The console loop, once a second: keeps this worker's sockets counted (presence heartbeat); sends the
+moderator console's overview when something changed, at most once a second for the whole deployment
+(whoever takes the one-second slot in Redis sends it); polls the Jitsi room sizes when due.
 """
 from __future__ import annotations
 
@@ -21,12 +26,13 @@ def start(app) -> None:
         return
     app.extensions["plein.ticker"] = True
     socketio.start_background_task(run, app)
+    socketio.start_background_task(console_loop, app)
 
 
 def run(app) -> None:
     from .app import socketio
     ev = app.extensions["plein"]
-    worker = ev.new_worker_id()
+    worker = app.extensions["plein.worker"]
     interval = app.config["PLEIN_TICK_SECONDS"]
     leading = False
     while True:
@@ -52,3 +58,21 @@ def run(app) -> None:
             log.exception("ticker")
             socketio.sleep(1)
         socketio.sleep(pause)
+
+
+def console_loop(app) -> None:
+    from .app import socketio
+    ev = app.extensions["plein"]
+    worker = app.extensions["plein.worker"]
+    while True:
+        try:
+            ev.presence.beat(worker)
+            with app.app_context():
+                send(ev.console_pushes())
+                if ev.sizes.due():
+                    ev.sizes.poll(ev.video_rooms())
+        except redis.RedisError as exc:
+            log.warning("console loop: %s", exc)
+        except Exception:
+            log.exception("console loop")
+        socketio.sleep(1.0)

@@ -113,7 +113,7 @@ def test_rules_while_a_round_runs_and_after(make_app, tmp_path):
 
 def test_a_locked_round_refuses_choices_until_unlocked(client):
     client.post(API + "/participants", json={"name": "Dana"})
-    assert client.post(API + "/rounds/ronde-2/lock", json={"locked": True}).status_code == 401
+    assert client.post(API + "/rounds/ronde-2/lock", json={"locked": True}).status_code == 403  # a participant, not a moderator
     resp = client.post(API + "/rounds/ronde-2/lock", json={"locked": True}, headers=MOD)
     assert resp.status_code == 200 and [x["locked"] for x in resp.get_json()["rounds"]] == [False, False, True, False]
     resp = client.put(API + "/participants/me/choices", json={"ronde-2": "samensturing"})
@@ -172,12 +172,12 @@ def test_moderator_overview_counts_connected(make_app, tmp_path):
     a.put(API + "/participants/me/choices", json={"ronde-1": "incubator".replace("incubator", "cooperatieve-tech")})
     b.put(API + "/participants/me/choices", json={"ronde-1": "cooperatieve-tech"})
     pid = a.get(API + "/participants/me").get_json()["id"]
-    ev.participants.connect(pid, "sid-1")
+    ev.presence.connect(pid, "sid-1", "worker-1")
     rounds = app.test_client().get(API + "/rounds", headers=MOD).get_json()["rounds"]
     tech = next(s for s in rounds[1]["sessions"] if s["id"] == "cooperatieve-tech")
     assert tech == {"id": "cooperatieve-tech", "title": tech["title"], "capacity": 200, "chosen": 2, "placed": 0,
                     "connected": 1}
-    ev.participants.disconnect(pid, "sid-1")
+    ev.presence.disconnect(pid, "sid-1")
     rounds = app.test_client().get(API + "/rounds", headers=MOD).get_json()["rounds"]
     assert next(s for s in rounds[1]["sessions"] if s["id"] == "cooperatieve-tech")["connected"] == 0
 

@@ -529,19 +529,28 @@ def built_programs(draw) -> Program:
 
 ANY_PROGRAM = st.one_of(programs(), built_programs())
 MINUTES = st.sampled_from([-60, -30, -5, -1, 1, 5, 10, 30, 0.5, 0, 1000, "5", True])
-STEPS = st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 3600), MINUTES), max_size=30)
+# The last element picks the target of a jump: a phase index, or one past the program (an unknown id).
+STEPS = st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 3600), MINUTES, st.integers(0, 8)), max_size=30)
+
+
+def target_id(program: Program, index: int) -> str:
+    return program.phases[index].id if index < len(program.phases) else "no-such-phase"
 
 
 def _bad_minutes(m) -> bool:
     return isinstance(m, bool) or not isinstance(m, (int, float)) or m == 0 or abs(m) > MAX_EXTEND_MINUTES or m != m
 
 
-def expected_refusal(program: Program, clock: Clock, action: str, at: float, minutes) -> set[str]:
+def expected_refusal(program: Program, clock: Clock, action: str, at: float, minutes, phase=None) -> set[str]:
     """The codes with which an action may be refused, from the documented rules alone (empty: accept).
 
     When two rules apply at once (extend with bad minutes while nothing runs), either code is fine.
     """
     state = state_at(program, clock, at)
+    if action == "jump":
+        return set() if program.phase(phase) is not None else {"unknown_phase"}
+    if action == "end":
+        return {"already_ended"} if state.status == "ended" else set()
     if action == "pause":
         if clock.paused_at is not None:
             return {"already_paused"}
@@ -601,12 +610,15 @@ def check_state(program: Program, clock: Clock, now: float) -> State:
     return state
 
 
-def check_rule(program: Program, old: Clock, new: Clock, action: str, at: float, minutes) -> None:
+def check_rule(program: Program, old: Clock, new: Clock, action: str, at: float, minutes, phase=None) -> None:
     """'Every later phase keeps its length and shifts by as much as the current phase's end moved.'"""
     before, after = state_at(program, old, at), state_at(program, new, at)
     planned = planned_durations(program, old.speed)
     length = lambda s: s.ends_at - s.starts_at  # noqa: E731
     assert new.speed == old.speed
+    if action in ("jump", "end"):
+        check_jump(program, old, new, before, after, at, phase if action == "jump" else None)
+        return
     if action == "pause":
         assert new.paused_at == at and after.paused
         assert after.schedule == before.schedule
@@ -645,6 +657,41 @@ def check_rule(program: Program, old: Clock, new: Clock, action: str, at: float,
         assert a.starts_at == pytest.approx(b.starts_at + moved, abs=EPS)
 
 
+def check_jump(program, old, new, before, after, at, phase) -> None:
+    """jump: the target begins now at its planned length; end: nothing runs any more, from now on."""
+    planned = planned_durations(program, old.speed)
+    length = lambda s: s.ends_at - s.starts_at  # noqa: E731
+    cur = before.current
+    if phase is None:  # end
+        assert new.paused_at is None
+        assert after.status == "ended" and after.schedule[-1].ends_at == pytest.approx(at, abs=EPS)
+        if cur is not None:
+            assert after.schedule[:cur.index] == before.schedule[:cur.index]  # what was played stays
+            assert after.schedule[cur.index].ends_at == pytest.approx(at, abs=EPS)
+        return
+    if old.paused_at is not None and before.status in ("running", "ended"):
+        assert new.paused_at == at  # a pause holds
+    target = program.index(phase)
+    assert after.schedule[target].starts_at == pytest.approx(at, abs=EPS)
+    assert new.durations[target] == planned[target]
+    if before.status in ("waiting", "before"):
+        assert new.durations[target:] == planned[target:]
+        assert all(d == 0 for d in new.durations[:target])  # the evening starts at the target
+    elif cur is not None and target > cur.index:
+        assert after.schedule[cur.index].ends_at == pytest.approx(at, abs=EPS)  # the running phase ends now
+        assert all(length(s) == pytest.approx(0, abs=EPS) for s in after.schedule[cur.index + 1:target])
+        assert after.schedule[:cur.index] == before.schedule[:cur.index]
+        for b, a in zip(before.schedule[target + 1:], after.schedule[target + 1:]):
+            assert length(a) == pytest.approx(length(b), abs=EPS)  # later phases keep their length
+    else:  # back to an earlier phase, the running one again, or any phase after the end
+        last = cur.index if cur is not None else len(planned) - 1
+        assert new.durations[target:last + 1] == planned[target:last + 1]
+        assert [length(s) for s in after.schedule[:target]] == pytest.approx(
+            [length(s) for s in before.schedule[:target]], abs=EPS)  # earlier phases keep what they had
+        for b, a in zip(before.schedule[last + 1:], after.schedule[last + 1:]):
+            assert length(a) == pytest.approx(length(b), abs=EPS)
+
+
 @settings(max_examples=200, deadline=None)
 @given(program=ANY_PROGRAM, speed=st.sampled_from([1.0, 60.0, 600.0]), offset=st.integers(-7200, 26 * 3600),
        start=st.one_of(st.none(), st.integers(-3600, 3600)), steps=STEPS)
@@ -653,11 +700,12 @@ def test_random_actions_keep_the_schedule_sound(program, speed, offset, start, s
     at = planned_start + offset
     clock = initial_clock(program, at, speed=speed, start=None if start is None else at + start)
     assert clock.version == 1 and clock.durations == planned_durations(program, speed)
-    for action, seconds, minutes in steps:
+    for action, seconds, minutes, index in steps:
         at += seconds / speed
-        expected = expected_refusal(program, clock, action, at, minutes)
+        phase = target_id(program, index)
+        expected = expected_refusal(program, clock, action, at, minutes, phase)
         try:
-            new = apply(program, clock, action, at, minutes)
+            new = apply(program, clock, action, at, minutes, phase)
         except ClockError as exc:
             assert exc.code in expected, (action, exc.code, expected)
             event(f"refused {action}: {exc.code}")
@@ -667,7 +715,7 @@ def test_random_actions_keep_the_schedule_sound(program, speed, offset, start, s
         assert new.version == clock.version + 1
         assert all(d >= 0 for d in new.durations) and len(new.durations) == len(program.phases)
         assert Clock.from_dict(json.loads(json.dumps(new.to_dict()))) == new
-        check_rule(program, clock, new, action, at, minutes)
+        check_rule(program, clock, new, action, at, minutes, phase)
         clock = new
         first = check_state(program, clock, at)
         instants = sample_instants(first, at)

@@ -1,0 +1,216 @@
+"""What the moderator console adds to an evening: broadcasts, help requests, session hosts, closing
+sign-up. Every piece of state is in Redis; each service returns what to send and the server sends it.
+
+Texts typed by moderators and participants are cleaned the same way (`clean_text`): NFC, trimmed,
+1..max characters, no control characters except line breaks.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import unicodedata
+
+import redis
+
+from .audit import Actor
+from .errors import PleinError
+from .participants import Participant
+from .store import Keys
+
+BROADCAST_MAX = 500
+HELP_MAX = 500
+BROADCASTS_KEPT = 50
+BROADCAST_REPLAY_SECONDS = 3 * 3600  # a page that connects later still sees what was said this long ago
+
+
+def clean_text(raw, *, max_len: int, code: str, required: bool = True) -> str:
+    """A message as stored; raises `<code>_missing`, `<code>_too_long` or `<code>_control`."""
+    if raw is None and not required:
+        return ""
+    if not isinstance(raw, str):
+        raise PleinError(f"{code}_missing")
+    text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
+    if not text and required:
+        raise PleinError(f"{code}_missing")
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c != "\n" for c in text):
+        raise PleinError(f"{code}_control")
+    if len(text) > max_len:
+        raise PleinError(f"{code}_too_long", max=max_len)
+    return text
+
+
+class Broadcasts:
+    """Messages from the moderators to everyone or to one session's room."""
+
+    def __init__(self, r: redis.Redis, keys: Keys, now=time.time):
+        self.r = r
+        self.keys = keys
+        self.now = now
+
+    def create(self, actor: Actor, raw_text, session: dict | None) -> dict:
+        text = clean_text(raw_text, max_len=BROADCAST_MAX, code="message")
+        item = {"id": secrets.token_hex(6), "text": text, "from": actor.name, "at": round(self.now(), 3),
+                "session": session}
+        with self.r.pipeline() as pipe:
+            pipe.lpush(self.keys.broadcasts, json.dumps(item, ensure_ascii=False))
+            pipe.ltrim(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1)
+            pipe.execute()
+        return item
+
+    def recent(self, sessions: set[str] | None = None, limit: int = 5) -> list[dict]:
+        """The latest broadcasts still worth showing to someone in these sessions (None: all), oldest first."""
+        since = self.now() - BROADCAST_REPLAY_SECONDS
+        out = []
+        for raw in self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1):
+            item = json.loads(raw)
+            if item["at"] < since:
+                break
+            target = item["session"] and item["session"]["id"]
+            if sessions is None or target is None or target in sessions:
+                out.append(item)
+            if len(out) == limit:
+                break
+        return out[::-1]
+
+
+class HelpDesk:
+    """Help requests: one open request per participant; moderators answer and mark them done."""
+
+    def __init__(self, r: redis.Redis, keys: Keys, now=time.time):
+        self.r = r
+        self.keys = keys
+        self.now = now
+
+    def get(self, request_id) -> dict:
+        raw = self.r.hget(self.keys.help, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
+        if raw is None:
+            raise PleinError("unknown_help", 404)
+        return json.loads(raw)
+
+    def _save(self, pipe, item: dict) -> None:
+        pipe.hset(self.keys.help, item["id"], json.dumps(item, ensure_ascii=False))
+        if item["status"] == "done":
+            pipe.hdel(self.keys.help_open, item["pid"])
+        else:
+            pipe.hset(self.keys.help_open, item["pid"], item["id"])
+        pipe.set(self.keys.console_dirty, "1")
+
+    def ask(self, participant: Participant, raw_text, room: dict | None) -> dict:
+        """Open a request (or add to the open one): who, where, what; never loses an earlier text."""
+        text = clean_text(raw_text, max_len=HELP_MAX, code="help", required=False)
+        now = round(self.now(), 3)
+        for _ in range(20):
+            with self.r.pipeline() as pipe:
+                try:
+                    pipe.watch(self.keys.help_open, self.keys.help)
+                    open_id = pipe.hget(self.keys.help_open, participant.id)
+                    raw = pipe.hget(self.keys.help, open_id) if open_id else None
+                    if raw:
+                        item = json.loads(raw)
+                        item.update(room=room, at=now, status="open")
+                        if text:
+                            item["messages"].append({"from": "participant", "name": participant.name,
+                                                     "text": text, "at": now})
+                    else:
+                        item = {"id": secrets.token_hex(6), "pid": participant.id, "name": participant.name,
+                                "room": room, "asked_at": now, "at": now, "status": "open",
+                                "messages": ([{"from": "participant", "name": participant.name, "text": text,
+                                               "at": now}] if text else [])}
+                    pipe.multi()
+                    self._save(pipe, item)
+                    pipe.execute()
+                    return item
+                except redis.WatchError:
+                    continue
+        raise PleinError("busy", 409)
+
+    def _change(self, request_id, change) -> dict:
+        key = self.keys.help
+        for _ in range(20):
+            with self.r.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hget(key, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
+                    if raw is None:
+                        raise PleinError("unknown_help", 404)
+                    item = change(json.loads(raw))
+                    pipe.multi()
+                    self._save(pipe, item)
+                    pipe.execute()
+                    return item
+                except redis.WatchError:
+                    continue
+        raise PleinError("busy", 409)
+
+    def answer(self, actor: Actor, request_id, raw_text) -> dict:
+        text = clean_text(raw_text, max_len=HELP_MAX, code="message")
+        now = round(self.now(), 3)
+
+        def change(item):
+            item["messages"].append({"from": actor.kind, "name": actor.name, "text": text, "at": now})
+            item.update(status="answered" if item["status"] != "done" else "done", at=now)
+            return item
+        return self._change(request_id, change)
+
+    def done(self, request_id, by: str) -> dict:
+        now = round(self.now(), 3)
+
+        def change(item):
+            if item["status"] == "done":
+                raise PleinError("help_done_already", 409)
+            item.update(status="done", at=now, done_by=by)
+            return item
+        return self._change(request_id, change)
+
+    def of(self, pid: str) -> dict | None:
+        """The participant's open (or answered, not yet done) request."""
+        open_id = self.r.hget(self.keys.help_open, pid)
+        raw = self.r.hget(self.keys.help, open_id) if open_id else None
+        return json.loads(raw) if raw else None
+
+    def pending(self) -> list[dict]:
+        """Every request not done yet, oldest first."""
+        ids = list(self.r.hvals(self.keys.help_open))
+        items = [json.loads(x) for x in (self.r.hmget(self.keys.help, ids) if ids else []) if x]
+        return sorted(items, key=lambda x: x["asked_at"])
+
+
+class Hosts:
+    """Session hosts: participants with host rights in their own session's room only."""
+
+    def __init__(self, r: redis.Redis, keys: Keys):
+        self.r = r
+        self.keys = keys
+
+    def of(self, pid: str) -> frozenset[str]:
+        raw = self.r.hget(self.keys.hosts, pid)
+        return frozenset(json.loads(raw)) if raw else frozenset()
+
+    def set(self, pid: str, session_id: str, on: bool) -> frozenset[str]:
+        for _ in range(20):
+            with self.r.pipeline() as pipe:
+                try:
+                    pipe.watch(self.keys.hosts)
+                    raw = pipe.hget(self.keys.hosts, pid)
+                    sessions = set(json.loads(raw)) if raw else set()
+                    (sessions.add if on else sessions.discard)(session_id)
+                    pipe.multi()
+                    if sessions:
+                        pipe.hset(self.keys.hosts, pid, json.dumps(sorted(sessions)))
+                    else:
+                        pipe.hdel(self.keys.hosts, pid)
+                    pipe.set(self.keys.console_dirty, "1")
+                    pipe.execute()
+                    return frozenset(sessions)
+                except redis.WatchError:
+                    continue
+        raise PleinError("busy", 409)
+
+    def all(self) -> dict[str, list[str]]:
+        """session id -> pids hosting it."""
+        out: dict[str, list[str]] = {}
+        for pid, raw in self.r.hgetall(self.keys.hosts).items():
+            for sid in json.loads(raw):
+                out.setdefault(sid, []).append(pid)
+        return out

@@ -1,0 +1,159 @@
+"""Every action of the moderator console, in one table shared by the HTTP API and Socket.IO.
+
+`run(name, actor, body)` checks who may do it, lets the services in rooms/ decide, records it in
+the audit log, sends what follows, and returns the answer. A participant or an anonymous caller
+gets `moderator_only`; a session host may act in their own session's room only (`host_only`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from rooms.audit import Actor
+from rooms.errors import PleinError
+from rooms.evening import Push, Regroup, channel_all, channel_hosts, channel_participant, channel_session
+from rooms.overview import help_wire, overview
+
+from .auth import evening
+from .pushes import send
+
+
+def field(body: dict, name: str, kind, *, required: bool = True):
+    """A field of a JSON body or socket payload, of the given type (bool is not an int here)."""
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise PleinError("bad_field", field=name)
+    return value
+
+
+def _clock(ev, actor: Actor, body: dict):
+    action = field(body, "action", str)
+    minutes = body.get("minutes")
+    phase = body.get("phase")
+    state = ev.clock.act(action, minutes, phase=phase, audit=ev.audit, actor=actor)
+    return ev.public_state(state), ev.due(state)
+
+
+def _session_running(ev, session_id) -> tuple:
+    """A session of the running round (rooms exist only for it)."""
+    state = ev.state()
+    cur = state.current
+    session = cur.phase.session(session_id) if cur is not None and cur.phase.kind == "round" else None
+    if session is None:
+        if any(p.session(session_id) for p in ev.program.rounds):
+            raise PleinError("session_not_running", 409)
+        raise PleinError("unknown_session", round=cur.phase.id if cur else "-", session=str(session_id)[:40])
+    return session
+
+
+def _broadcast(ev, actor: Actor, body: dict):
+    session_id = field(body, "session", str, required=False)
+    if not actor.is_moderator and not actor.hosts(session_id):
+        raise PleinError("host_only", 403)
+    slug = ev.program.slug
+    session = _session_running(ev, session_id) if session_id is not None else None
+    item = ev.broadcasts.create(actor, body.get("text"), session and {"id": session.id, "title": session.title})
+    ev.audit.record(actor, "broadcast", {"session": session and session.id, "text": item["text"]})
+    to = channel_session(slug, session.id) if session else channel_all(slug)
+    return item, [Push("broadcast", to, item)]
+
+
+def _move(ev, actor: Actor, body: dict):
+    return ev.move(actor, field(body, "participant", str), field(body, "session", str),
+                   field(body, "round", str, required=False))
+
+
+def _signup(ev, actor: Actor, body: dict):
+    return {"signup_open": ev.set_signup(actor, field(body, "open", bool))}, []
+
+
+def _lock(ev, actor: Actor, body: dict):
+    rnd = ev.program.phase(field(body, "round", str))
+    if rnd is None or rnd.kind != "round":
+        raise PleinError("unknown_round", 404, round=str(body["round"])[:40])
+    locked = field(body, "locked", bool)
+    ev.seats.lock(rnd.id, locked)
+    ev.audit.record(actor, "lock", {"round": rnd.id, "locked": locked})
+    return {"rounds": ev.rounds_overview()}, []
+
+
+def _host(ev, actor: Actor, body: dict):
+    """Make a participant host of a session (or no longer); a host is seated in that session's round."""
+    participant = ev.participants.get(field(body, "participant", str))
+    if participant is None:
+        raise PleinError("unknown_participant", 404)
+    session_id = field(body, "session", str)
+    rnd = next((p for p in ev.program.rounds if p.session(session_id)), None)
+    if rnd is None:
+        raise PleinError("unknown_session", round="-", session=session_id[:40])
+    on = field(body, "host", bool)
+    sessions = ev.hosts.set(participant.id, session_id, on)
+    ev.audit.record(actor, "host", {"participant": {"id": participant.id, "name": participant.name},
+                                    "session": session_id, "host": on})
+    hosts_room = (channel_hosts(ev.program.slug, session_id),)
+    sids = tuple(ev.presence.sockets(participant.id))
+    pushes: list = [Regroup(sids, enter=hosts_room) if on else Regroup(sids, leave=hosts_room)]
+    if on and ev.round_status(rnd, ev.state()) != "over":
+        pushes += ev.move(actor, participant.id, session_id, rnd.id)[1]
+    pushes.append(Push("state", channel_participant(ev.program.slug, participant.id), ev.state_for(participant)))
+    return {"participant": {"id": participant.id, "name": participant.name}, "hosting": sorted(sessions)}, pushes
+
+
+def _help_request(ev, actor: Actor, body: dict) -> dict:
+    item = ev.help.get(field(body, "id", str))
+    room = item.get("room") or {}
+    if not actor.is_moderator and not actor.hosts(room.get("session")):
+        raise PleinError("host_only", 403)
+    return item
+
+
+def _help_answer(ev, actor: Actor, body: dict):
+    item = ev.help.answer(actor, _help_request(ev, actor, body)["id"], body.get("text"))
+    ev.audit.record(actor, "help_answer", {"request": item["id"], "participant": item["name"],
+                                           "text": item["messages"][-1]["text"]})
+    wire = help_wire(item, ev.tz)
+    return wire, [Push("help:answer", channel_participant(ev.program.slug, item["pid"]), wire)]
+
+
+def _help_done(ev, actor: Actor, body: dict):
+    item = ev.help.done(_help_request(ev, actor, body)["id"], by=actor.name)
+    ev.audit.record(actor, "help_done", {"request": item["id"], "participant": item["name"]})
+    wire = help_wire(item, ev.tz)
+    return wire, [Push("help:done", channel_participant(ev.program.slug, item["pid"]), wire)]
+
+
+def _console(ev, actor: Actor, body: dict):
+    return overview(ev), []
+
+
+@dataclass(frozen=True)
+class Action:
+    run: Callable
+    hosts: bool = False  # a session host may use it, in their own room only
+
+
+ACTIONS: dict[str, Action] = {
+    "clock": Action(_clock),
+    "broadcast": Action(_broadcast, hosts=True),
+    "move": Action(_move),
+    "signup": Action(_signup),
+    "lock": Action(_lock),
+    "host": Action(_host),
+    "help:answer": Action(_help_answer, hosts=True),
+    "help:done": Action(_help_done, hosts=True),
+    "console": Action(_console),
+}
+
+
+def run(name: str, actor: Actor | None, body) -> dict:
+    """Do a console action as `actor`; raises PleinError (moderator_only, bad_json, ...) and changes nothing."""
+    action = ACTIONS[name]
+    if actor is None or not (actor.is_moderator or (action.hosts and actor.sessions)):
+        raise PleinError("moderator_only", 403 if actor is not None else 401)
+    if not isinstance(body, dict):
+        raise PleinError("bad_json")
+    result, pushes = action.run(evening(), actor, body)
+    send(pushes)
+    return result
