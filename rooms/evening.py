@@ -152,6 +152,13 @@ class Evening:
         """What a moderator's session cookie holds instead of the key itself."""
         return hmac.new(self.secret.encode(), self.moderator_key.encode(), "sha256").hexdigest()
 
+    def host_token(self, session_id: str) -> str:
+        """The secret part of a session's host link (given to the hosts the program names)."""
+        return hmac.new(self.secret.encode(), f"host:{session_id}".encode(), "sha256").hexdigest()[:32]
+
+    def is_host_token(self, session_id: str, candidate) -> bool:
+        return isinstance(candidate, str) and hmac.compare_digest(candidate, self.host_token(session_id))
+
     def is_moderator_fingerprint(self, candidate) -> bool:
         return isinstance(candidate, str) and hmac.compare_digest(candidate, self.moderator_fingerprint())
 

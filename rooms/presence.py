@@ -2,9 +2,11 @@
 sockets disappear by themselves.
 
 Each worker process has an id and keeps `worker:<id>` alive with a short expiry (a heartbeat every
-few seconds, see server/ticker.py). A socket is stored with the worker that holds it; a socket
-whose worker key has expired counts as gone and is swept out when presence is next read. So a
-worker that dies (no disconnect handler ran) stops counting its sockets within one expiry.
+second, see server/ticker.py). A socket is stored with the worker that holds it; a socket whose
+worker key has expired does not count. So a worker that dies (no disconnect handler ran) stops
+counting its sockets within one expiry. Its entries are swept out once it has been silent for an
+hour (`worker-seen:<id>`), so a worker that only missed beats for a while (Redis away) counts again
+as soon as it beats.
 
 Keys: presence (hash sid -> {"pid", "worker", "at"}), sockets:<pid> (set of sids, so any worker can
 move a participant's sockets between Socket.IO rooms), worker:<id>, console:dirty (something the
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 import redis
 
 from .store import Keys
+
+SWEEP_AFTER = 3600  # seconds a silent worker's socket entries are kept before they are removed
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,14 @@ class Presence:
 
     def beat(self, worker: str) -> None:
         """Keep this worker's sockets counted for another `ttl` seconds."""
-        self.r.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
+            pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
+            pipe.execute()
 
     def stop(self, worker: str) -> None:
         """A worker shutting down cleanly: its sockets stop counting at once."""
-        self.r.delete(self.keys.worker(worker))
+        self.r.delete(self.keys.worker(worker), self.keys.worker_seen(worker))
         self.changed()
 
     # -- sockets --------------------------------------------------------------------------------
@@ -54,6 +61,7 @@ class Presence:
         entry = json.dumps({"pid": pid, "worker": worker, "at": round(self.now(), 3)})
         with self.r.pipeline() as pipe:
             pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
+            pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
             pipe.hset(self.keys.presence, sid, entry)
             pipe.sadd(self.keys.sockets(pid), sid)
             pipe.expire(self.keys.sockets(pid), 86400)
@@ -82,21 +90,26 @@ class Presence:
             except (ValueError, KeyError, TypeError):
                 entries[sid] = None  # unreadable: sweep it
         workers = sorted({e[1] for e in entries.values() if e})
-        alive = set()
+        alive, seen = set(), set()
         if workers:
             with self.r.pipeline(transaction=False) as pipe:
                 for w in workers:
                     pipe.exists(self.keys.worker(w))
-                alive = {w for w, n in zip(workers, pipe.execute()) if n}
+                    pipe.exists(self.keys.worker_seen(w))
+                found = pipe.execute()
+            alive = {w for w, n in zip(workers, found[0::2]) if n}
+            seen = {w for w, n in zip(workers, found[1::2]) if n}
         out: dict[str, Online] = {}
         dead: list[tuple[str, str | None]] = []
         for sid, entry in entries.items():
-            if entry is None or entry[1] not in alive:
+            if entry is None or entry[1] not in seen:
                 dead.append((sid, entry[0] if entry else None))
                 continue
+            if entry[1] not in alive:
+                continue
             pid, _, at = entry
-            seen = out.get(pid)
-            out[pid] = Online(pid, min(at, seen.since) if seen else at, (seen.sockets if seen else 0) + 1)
+            known = out.get(pid)
+            out[pid] = Online(pid, min(at, known.since) if known else at, (known.sockets if known else 0) + 1)
         if dead:
             with self.r.pipeline() as pipe:
                 for sid, pid in dead:

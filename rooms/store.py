@@ -61,6 +61,9 @@ class Keys:
     def worker(self, worker_id: str) -> str:
         return self("worker", worker_id)
 
+    def worker_seen(self, worker_id: str) -> str:
+        return self("worker-seen", worker_id)
+
     # the moderator console (rooms/console.py)
     @property
     def console_dirty(self) -> str:

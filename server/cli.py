@@ -328,6 +328,10 @@ def serve_command(args) -> int:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        try:  # this worker's sockets stop counting now rather than when its heartbeat expires
+            ev.presence.stop(app.extensions["plein.worker"])
+        except Exception:  # Redis may already be gone; the expiry covers it
+            pass
         embedded = app.extensions.get("plein.embedded_redis")
         if embedded:
             embedded.stop()

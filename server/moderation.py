@@ -80,15 +80,20 @@ def _lock(ev, actor: Actor, body: dict):
 
 
 def _host(ev, actor: Actor, body: dict):
-    """Make a participant host of a session (or no longer); a host is seated in that session's round."""
+    """Make a participant host of a session (or no longer)."""
     participant = ev.participants.get(field(body, "participant", str))
     if participant is None:
         raise PleinError("unknown_participant", 404)
-    session_id = field(body, "session", str)
+    sessions, pushes = grant_host(ev, actor, participant, field(body, "session", str), field(body, "host", bool))
+    return {"participant": {"id": participant.id, "name": participant.name}, "hosting": sorted(sessions)}, pushes
+
+
+def grant_host(ev, actor: Actor, participant, session_id: str, on: bool) -> tuple[frozenset, list]:
+    """Host rights for one session: the hosts' Socket.IO room, a seat in that session for its round (unless
+    over), and a new `state` whose JWT makes them Jitsi moderator there. Returns their sessions and pushes."""
     rnd = next((p for p in ev.program.rounds if p.session(session_id)), None)
     if rnd is None:
         raise PleinError("unknown_session", round="-", session=session_id[:40])
-    on = field(body, "host", bool)
     sessions = ev.hosts.set(participant.id, session_id, on)
     ev.audit.record(actor, "host", {"participant": {"id": participant.id, "name": participant.name},
                                     "session": session_id, "host": on})
@@ -98,7 +103,7 @@ def _host(ev, actor: Actor, body: dict):
     if on and ev.round_status(rnd, ev.state()) != "over":
         pushes += ev.move(actor, participant.id, session_id, rnd.id)[1]
     pushes.append(Push("state", channel_participant(ev.program.slug, participant.id), ev.state_for(participant)))
-    return {"participant": {"id": participant.id, "name": participant.name}, "hosting": sorted(sessions)}, pushes
+    return sessions, pushes
 
 
 def _help_request(ev, actor: Actor, body: dict) -> dict:

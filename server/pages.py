@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 
 from rooms.errors import PleinError
 
 from .api import event_dict
-from .auth import current_participant, evening, is_moderator, language, links, sign_in, sign_in_moderator
+from rooms.participants import clean_name
+
+from .auth import (current_participant, evening, is_moderator, language, links, moderator_actor, participant_actor,
+                   sign_in, sign_in_moderator)
+from .moderation import grant_host
+from .pushes import send
 from . import i18n as strings
 
 bp = Blueprint("pages", __name__)
@@ -69,9 +74,17 @@ def index():
     return redirect(url_for("pages.event", slug=evening().program.slug))
 
 
+def event_page(status: int = 200, name: str = "", error: str | None = None):
+    ev = evening()
+    host = session.get("host_invite")
+    host_session = next((s for p in ev.program.rounds for s in p.sessions if s.id == host), None)
+    return render("event.html", status, event=event_dict(), state=ev.public_state(), name=name, error=error,
+                  signup_open=ev.signup_open(), host_session=host_session)
+
+
 @bp.get("/e/<slug>")
 def event():
-    return render("event.html", event=event_dict(), state=evening().public_state(), name="", error=None)
+    return event_page()
 
 
 @bp.post("/e/<slug>/join")
@@ -81,10 +94,32 @@ def join():
         participant, _token = evening().sign_up(name)
     except PleinError as exc:
         # Keep what they typed; say what is wrong, in their language.
-        return render("event.html", 400, event=event_dict(), state=evening().public_state(),
-                      name=name[:200], error=exc.message(language()))
+        return event_page(400, name=name[:200], error=exc.message(language()))
+    host = session.get("host_invite")
     sign_in(participant)
+    if host:
+        return become_host(participant, host)
     return redirect(url_for("pages.choose"), 303)
+
+
+@bp.get("/e/<slug>/host/<session_id>/<token>")
+def host_link(session_id, token):
+    """A session's host link: a signed-in participant becomes its host; anyone else signs up first."""
+    ev = evening()
+    if not ev.is_host_token(session_id, token):
+        raise PleinError("bad_link", 404)
+    participant = current_participant()
+    if participant is None:
+        session["host_invite"] = session_id
+        return redirect(url_for("pages.event"), 303)
+    return become_host(participant, session_id)
+
+
+def become_host(participant, session_id: str):
+    session.pop("host_invite", None)
+    _, pushes = grant_host(evening(), participant_actor(participant), participant, session_id, True)
+    send(pushes)
+    return redirect(url_for("pages.live"), 303)
 
 
 @bp.get("/e/<slug>/choose")
@@ -124,19 +159,35 @@ def moderator():
         if not evening().is_moderator_key(key):
             return render("moderator_login.html", 403, error=strings.table(language())["moderator_bad_key"])
         sign_in_moderator()
+        record_sign_in()
         return redirect(url_for("pages.moderator"), 303)  # the key leaves the address bar and history
     if not is_moderator():
         return render("moderator_login.html", error=None)
     ev = evening()
+    base = links()["event"]
+    host_links = {s.id: f"{base}/host/{s.id}/{ev.host_token(s.id)}" for p in ev.program.rounds for s in p.sessions}
     return render("moderator.html", config=page_config(
         moderator=True, participants=ev.participants.count(), jitsi_check=ev.last_jitsi_check(),
-        links={"participant": links()["event"], "moderator": links()["moderator"]}))
+        moderator_name=session.get("moderator_name"), config_key=bool(ev.configured_moderator_key),
+        links={"participant": base, "moderator": links()["moderator"], "hosts": host_links}))
 
 
 @bp.post("/e/<slug>/moderator")
 def moderator_login():
     key = request.form.get("key", "").strip()
+    raw_name = request.form.get("name", "")
     if not evening().is_moderator_key(key):
-        return render("moderator_login.html", 403, error=strings.table(language())["moderator_bad_key"])
-    sign_in_moderator()
+        return render("moderator_login.html", 403, error=strings.table(language())["moderator_bad_key"],
+                      name=raw_name[:60])
+    try:
+        name = clean_name(raw_name) if raw_name.strip() else None
+    except PleinError as exc:
+        return render("moderator_login.html", 400, error=exc.message(language()), name=raw_name[:60])
+    sign_in_moderator(name)
+    record_sign_in()
     return redirect(url_for("pages.moderator"), 303)
+
+
+def record_sign_in() -> None:
+    """Moderator sign-ins go into the audit log too: who had the console, and when."""
+    evening().audit.record(moderator_actor(session.get("moderator_name"), session["moderator_id"]), "sign_in", {})
