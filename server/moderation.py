@@ -157,6 +157,7 @@ def run(name: str, actor: Actor | None, body) -> dict:
     action = ACTIONS[name]
     if actor is None or not (actor.is_moderator or (action.hosts and actor.sessions)):
         raise PleinError("moderator_only", 403 if actor is not None else 401)
+    body = {} if body is None else body  # an event sent without a payload: its fields are missing
     if not isinstance(body, dict):
         raise PleinError("bad_json")
     result, pushes = action.run(evening(), actor, body)
