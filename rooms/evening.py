@@ -465,7 +465,7 @@ class Evening:
             pipe.get(self.keys.console_dirty)
             pipe.delete(self.keys.console_dirty)
             dirty, _ = pipe.execute()
-        if not dirty:
+        if not dirty and not self.presence.lapsed():  # a worker that died shows as its sockets leaving
             return []
         data = overview(self)
         slug = self.program.slug

@@ -1,7 +1,9 @@
 """The video side's own count per room, from the Jitsi deployment's `mod_muc_size` endpoint.
 
-`GET <JITSI_ROOM_SIZE_URL>?room=<name>&domain=<muc domain>` answers `{"participants": n}`, or 404
-when the room is empty (nobody has created it yet). One worker at a time polls (a Redis lock that
+`GET <JITSI_ROOM_SIZE_URL>?room=<name>&domain=<base domain>` answers `{"participants": n}`, or 404
+when the room is empty (nobody has created it yet). The module looks the room up as
+`<name>@<muc_mapper_domain_prefix>.<domain>`, so `domain` is the MUC domain less its first label
+(`conference.meet.example.org` -> `meet.example.org`). One worker at a time polls (a Redis lock that
 lasts one interval); results and the backoff are kept in Redis for every worker's console. A
 deployment that does not answer is retried later and later (doubling, at most 5 minutes), and its
 counts show as unknown, never as an error on the page.
@@ -17,6 +19,7 @@ import requests
 from .store import Keys
 
 MAX_BACKOFF = 300.0
+MIN_INTERVAL = 1.0  # the console loop that polls runs once a second (server/ticker.py)
 
 
 class RoomSizes:
@@ -26,7 +29,11 @@ class RoomSizes:
         self.keys = keys
         self.url = url
         self.muc_domain = muc_domain
-        self.interval = interval
+        # mod_muc_size puts its MUC prefix ("conference", "muc") in front of the domain it is given.
+        self.base_domain = muc_domain.split(".", 1)[1] if "." in muc_domain else muc_domain
+        # Never below the loop's period: counts older than 3 intervals show as unknown, so a shorter interval
+        # than the polls can keep up with would make them flap.
+        self.interval = max(MIN_INTERVAL, interval)
         self.timeout = timeout
         self.now = now
         self.http = http or requests.Session()
@@ -47,7 +54,7 @@ class RoomSizes:
 
     def size(self, room: str) -> int:
         """One room's count; raises requests.RequestException or ValueError when the answer is unusable."""
-        response = self.http.get(self.url, params={"room": room, "domain": self.muc_domain}, timeout=self.timeout)
+        response = self.http.get(self.url, params={"room": room, "domain": self.base_domain}, timeout=self.timeout)
         if response.status_code == 404:
             return 0
         response.raise_for_status()

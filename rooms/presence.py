@@ -9,8 +9,9 @@ hour (`worker-seen:<id>`), so a worker that only missed beats for a while (Redis
 as soon as it beats.
 
 Keys: presence (hash sid -> {"pid", "worker", "at"}), sockets:<pid> (set of sids, so any worker can
-move a participant's sockets between Socket.IO rooms), worker:<id>, console:dirty (something the
-moderator console shows has changed; see server/ticker.py).
+move a participant's sockets between Socket.IO rooms), worker:<id>, workers (the ids seen beating, so
+the console notices when one stops: `lapsed`), console:dirty (something the moderator console shows
+has changed; see server/ticker.py).
 """
 from __future__ import annotations
 
@@ -48,12 +49,30 @@ class Presence:
         with self.r.pipeline(transaction=False) as pipe:
             pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
             pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
-            pipe.execute()
+            pipe.sadd(self.keys.workers, worker)
+            *_, added = pipe.execute()
+        if added:  # new, or back after missing its beats: its sockets count again
+            self.changed()
 
     def stop(self, worker: str) -> None:
         """A worker shutting down cleanly: its sockets stop counting at once."""
-        self.r.delete(self.keys.worker(worker), self.keys.worker_seen(worker))
+        with self.r.pipeline() as pipe:
+            pipe.delete(self.keys.worker(worker), self.keys.worker_seen(worker))
+            pipe.srem(self.keys.workers, worker)
+            pipe.execute()
         self.changed()
+
+    def lapsed(self) -> bool:
+        """True (once) when a worker stopped beating since the last look: its sockets no longer count, which
+        the console must show although no disconnect was seen."""
+        workers = sorted(self.r.smembers(self.keys.workers))
+        if not workers:
+            return False
+        with self.r.pipeline(transaction=False) as pipe:
+            for w in workers:
+                pipe.exists(self.keys.worker(w))
+            gone = [w for w, alive in zip(workers, pipe.execute()) if not alive]
+        return bool(gone) and bool(self.r.srem(self.keys.workers, *gone))
 
     # -- sockets --------------------------------------------------------------------------------
 
@@ -62,6 +81,7 @@ class Presence:
         with self.r.pipeline() as pipe:
             pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
             pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
+            pipe.sadd(self.keys.workers, worker)
             pipe.hset(self.keys.presence, sid, entry)
             pipe.sadd(self.keys.sockets(pid), sid)
             pipe.expire(self.keys.sockets(pid), 86400)

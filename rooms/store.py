@@ -64,6 +64,11 @@ class Keys:
     def worker_seen(self, worker_id: str) -> str:
         return self("worker-seen", worker_id)
 
+    @property
+    def workers(self) -> str:
+        """The ids of the workers counted as alive at the last look (to notice one that stops beating)."""
+        return self("workers")
+
     # the moderator console (rooms/console.py)
     @property
     def console_dirty(self) -> str:

@@ -46,11 +46,12 @@ def is_moderator() -> bool:
 
 
 def moderator_required(view):
-    """Refuse with 401 unless the request comes from a moderator."""
+    """Refuse unless the request comes from a moderator: 401 when nobody is signed in, 403 for a participant
+    (as the console actions of server/moderation.py answer)."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not is_moderator():
-            raise PleinError("moderator_only", 401)
+            raise PleinError("moderator_only", 403 if current_participant() else 401)
         return view(*args, **kwargs)
     return wrapped
 

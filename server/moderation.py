@@ -100,7 +100,7 @@ def grant_host(ev, actor: Actor, participant, session_id: str, on: bool) -> tupl
     hosts_room = (channel_hosts(ev.program.slug, session_id),)
     sids = tuple(ev.presence.sockets(participant.id))
     pushes: list = [Regroup(sids, enter=hosts_room) if on else Regroup(sids, leave=hosts_room)]
-    if on and ev.round_status(rnd, ev.state()) != "over":
+    if on and ev.round_status(rnd, ev.state()) != "over" and ev.seats.seats(participant.id).get(rnd.id) != session_id:
         pushes += ev.move(actor, participant.id, session_id, rnd.id)[1]
     pushes.append(Push("state", channel_participant(ev.program.slug, participant.id), ev.state_for(participant)))
     return sessions, pushes

@@ -93,8 +93,8 @@ def join():
     try:
         participant, _token = evening().sign_up(name)
     except PleinError as exc:
-        # Keep what they typed; say what is wrong, in their language.
-        return event_page(400, name=name[:200], error=exc.message(language()))
+        # Keep what they typed; say what is wrong, in their language (403 when sign-up is closed).
+        return event_page(exc.status, name=name[:200], error=exc.message(language()))
     host = session.get("host_invite")
     sign_in(participant)
     if host:

@@ -53,6 +53,8 @@ def on_connect(auth=None):
     if kind == "moderator":
         # The key's fingerprint, checked again at every moderator event: a rotated key ends this too.
         session["socket_moderator"] = ev.moderator_fingerprint()
+        if isinstance(auth, dict) and auth.get("moderator_key") is not None:  # a program with the key, as over HTTP
+            session["moderator_name"], session["moderator_id"] = "API", "api"
         join_room(channel_moderators(ev.program.slug))
         emit("state", {**ev.public_state(), "room": None})
         return
@@ -110,7 +112,7 @@ def socket_actor():
     if session.get("socket_role") == "moderator":
         if not ev.is_moderator_fingerprint(session.get("socket_moderator")):
             raise PleinError("moderator_only", 401)
-        return moderator_actor(session.get("moderator_name"), session.get("moderator_id", "socket"))
+        return moderator_actor(session.get("moderator_name"), session.get("moderator_id", "api"))
     participant = ev.participants.get(session.get("socket_pid"))
     return participant_actor(participant) if participant else None
 

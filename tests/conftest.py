@@ -6,11 +6,12 @@ touches Redis starts from an empty database. The helpers behind the fixtures are
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
-from support import MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinJitsi, app_config
+from support import MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinJitsi, StandinRoomSize, app_config
 
 
 def _answers(url: str) -> bool:
@@ -61,6 +62,17 @@ def app(r, redis_url, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def make_app(r, redis_url, tmp_path, monkeypatch):
+    """Factory: make_app(**config) -> an app like `app` with some settings changed."""
+    monkeypatch.setenv("PLEIN_INSTANCE", str(tmp_path / "instance"))
+    from server import create_app
+
+    def make(**extra):
+        return create_app(app_config(redis_url, **extra))
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -73,6 +85,14 @@ def moderator_headers():
 @pytest.fixture(scope="session")
 def standin_jitsi():
     server = StandinJitsi()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def room_size():
+    """A stand-in for Jitsi's mod_muc_size room-size endpoint on loopback (see support.StandinRoomSize)."""
+    server = StandinRoomSize()
     yield server
     server.close()
 
@@ -110,5 +130,6 @@ def listen():
         return listener.connect()
 
     yield connect
-    for listener in opened:
-        listener.close()
+    # A client's disconnect waits up to 3 s for the server's WebSocket close frame: close them side by side.
+    with ThreadPoolExecutor(max(1, min(64, len(opened)))) as pool:
+        list(pool.map(lambda listener: listener.close(), opened))

@@ -18,6 +18,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "config" / "events" / "cooperatieve-stad-2022.toml"
+CONSOLE_PROGRAM = ROOT / "tests" / "data" / "console.toml"  # the seed's slug; a first round of five rooms
 SLUG = "cooperatieve-stad-2022"
 REDIS_URL = os.environ.get("PLEIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MODERATOR_KEY = "test-moderator-key-0123456789abcdef"
@@ -50,6 +51,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def serve_loopback(handler) -> http.server.ThreadingHTTPServer:
+    """An HTTP server on a free loopback port, serving from a daemon thread (`.shutdown()` stops it)."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
 class StandinJitsi:
     """A loopback HTTP server for tests/jitsi_standin (external_api.js), recording each request path."""
 
@@ -62,10 +70,8 @@ class StandinJitsi:
                 recorder.append(self.path)
                 super().do_GET()
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+        self.httpd = serve_loopback(partial(Handler, directory=str(folder)))
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
 
     @property
     def domain(self) -> str:
@@ -78,6 +84,76 @@ class StandinJitsi:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class StandinRoomSize:
+    """A loopback stand-in for Jitsi's mod_muc_size: `GET /room-size?room=&domain=` -> {"participants": n},
+    404 for a room nobody is in. `mode` makes it misbehave: "500", "garbage" (200, not JSON), "negative".
+    Every request is kept as (room, domain)."""
+
+    def __init__(self):
+        import json
+        from urllib.parse import parse_qs, urlsplit
+        self.sizes: dict[str, int] = {}
+        self.mode = "ok"
+        self.requests: list[tuple[str, str]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                outer.requests.append((query.get("room", ""), query.get("domain", "")))
+                room = query.get("room", "")
+                if url.path != "/room-size" or outer.mode == "500":
+                    status, body = (404 if url.path != "/room-size" else 500), b"{}"
+                elif outer.mode == "garbage":
+                    status, body = 200, b"<html>not json</html>"
+                elif outer.mode == "negative":
+                    status, body = 200, b'{"participants": -3}'
+                elif room in outer.sizes:
+                    status, body = 200, json.dumps({"participants": outer.sizes[room]}).encode()
+                else:
+                    status, body = 404, b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = serve_loopback(Handler)
+        self.port = self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/room-size"
+
+    def close(self):
+        """Stop answering (connections are then refused)."""
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+
+# Keys that change by themselves (heartbeats, the ticker's lock, the console's one-second slot).
+VOLATILE_KEYS = (":worker:", ":worker-seen:", ":workers", ":ticker:leader", ":console:", ":jitsi:poll")
+
+
+def redis_snapshot(r) -> dict:
+    """Every key of the test database with its value, less the volatile ones: compare before and after
+    a refused action to show that it changed nothing."""
+    out = {}
+    for key in sorted(r.keys("*")):
+        if any(part in key for part in VOLATILE_KEYS):
+            continue
+        kind = r.type(key)
+        out[key] = {"string": r.get, "hash": r.hgetall, "set": r.smembers, "list": lambda k: r.lrange(k, 0, -1),
+                    "zset": lambda k: r.zrange(k, 0, -1, withscores=True)}[kind](key)
+    return out
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 15, kill: bool = False) -> None:
@@ -150,6 +226,11 @@ class ServerProcess:
         body = {"action": action} if minutes is None else {"action": action, "minutes": minutes}
         return requests.post(self.api("/clock"), json=body, headers={"Authorization": f"Bearer {key}"}, timeout=5)
 
+    def call(self, method: str, path: str, body=None, key: str | None = MODERATOR_KEY) -> requests.Response:
+        """An API request as a moderator (the key as bearer token; key=None: anonymous)."""
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return requests.request(method, self.api(path), json=body, headers=headers, timeout=5)
+
 
 class Listener:
     """A real Socket.IO client (WebSocket transport) that keeps every event it receives, in order."""
@@ -157,6 +238,7 @@ class Listener:
     def __init__(self, url: str, auth: dict | None = None, headers: dict | None = None):
         import socketio
         self.events: list[tuple[str, object]] = []
+        self.times: list[float] = []  # time.monotonic() of each event's arrival
         self.cond = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("*", self._record)
@@ -167,6 +249,7 @@ class Listener:
     def _record(self, event, data=None):
         with self.cond:
             self.events.append((event, data))
+            self.times.append(time.monotonic())
             self.cond.notify_all()
 
     def _connect_error(self, data=None):
@@ -194,6 +277,11 @@ class Listener:
                     raise AssertionError(f"no {event!r} matching within {timeout} s; got {self.events[-5:]}")
                 self.cond.wait(left)
 
+    def received(self, event: str, start: int = 0) -> list:
+        """Every `event` payload since index `start`."""
+        with self.cond:
+            return [d for e, d in self.events[start:] if e == event]
+
     def mark(self) -> int:
         with self.cond:
             return len(self.events)
@@ -203,7 +291,20 @@ class Listener:
 
     def close(self):
         if self.sio.connected:
+            ws = getattr(self.sio.eio, "ws", None)
+            if ws is not None:
+                # websocket-client waits up to 3 s for the server's close frame, which the client's own read
+                # loop takes first; the server has the close frame (or the TCP close) either way.
+                ws.close = partial(ws.close, timeout=0.2)
             self.sio.disconnect()
+
+
+def participant(app, name: str):
+    """A Flask test client signed in as a new participant (the sign-up cookie)."""
+    c = app.test_client()
+    resp = c.post(f"/api/events/{SLUG}/participants", json={"name": name})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return c
 
 
 def join_to_choose(page, server, name: str):

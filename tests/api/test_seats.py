@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import MODERATOR_KEY, SEED, app_config
+from support import MODERATOR_KEY, SEED, participant
 
 pytestmark = pytest.mark.redis
 
@@ -21,23 +21,6 @@ def small_program(tmp_path, capacity: int = 2, switching: bool = True):
     path = tmp_path / "small.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def make_app(r, redis_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("PLEIN_INSTANCE", str(tmp_path / "instance"))
-    from server import create_app
-
-    def make(**extra):
-        return create_app(app_config(redis_url, **extra))
-    return make
-
-
-def participant(app, name: str):
-    """A test client signed in as a new participant."""
-    c = app.test_client()
-    assert c.post(API + "/participants", json={"name": name}).status_code == 201
-    return c
 
 
 def test_choose_change_and_withdraw_move_the_place(client):

@@ -480,6 +480,118 @@ end = "05:00"
     assert [s.ends_at - s.starts_at for s in schedule] == [1800, 5400, 1800, 1800]
 
 
+# --------------------------------------------------------------------------- jump and end
+
+def test_jump_forward_ends_the_running_phase_now_and_skips_the_ones_between():
+    new = apply(P, clock_at(), "jump", T0 + 100, phase="p2")
+    assert new == Clock(T0, (100.0, 0.0, 1800.0), 1.0, None, 2)
+    state = state_at(P, new, T0 + 100)
+    assert state.current.phase.id == "p2" and state.remaining == 1800 and state.next is None
+    assert spans(state) == [("p0", 0, 100), ("p1", 100, 100), ("p2", 100, 1900)]
+
+
+def test_jump_to_the_next_phase_is_advance():
+    assert apply(P, clock_at(), "jump", T0 + 100, phase="p1").durations == \
+        apply(P, clock_at(), "advance", T0 + 100).durations
+
+
+def test_jump_back_plays_the_target_and_what_followed_again_at_planned_lengths():
+    clock = clock_at(durations=(600, 900, 1500))  # shortened earlier
+    new = apply(P, clock, "jump", T0 + 2000, phase="p0")  # p2 runs since 1500
+    assert new == Clock(T0 + 2000, (600.0, 1200.0, 1800.0), 1.0, None, 2)
+    state = state_at(P, new, T0 + 2000)
+    assert state.current.phase.id == "p0" and state.remaining == 600 and state.next.phase.id == "p1"
+
+
+def test_jump_back_keeps_the_phases_before_the_target():
+    clock = clock_at(durations=(300, 900, 1800))
+    new = apply(P, clock, "jump", T0 + 1000, phase="p1")  # p2 runs since 1200
+    assert new.durations == (300.0, 1200.0, 1800.0) and new.anchor == T0 + 700  # p0 keeps its 300 s
+    state = state_at(P, new, T0 + 1000)
+    assert state.current.phase.id == "p1" and state.current.starts_at == T0 + 1000 and state.remaining == 1200
+
+
+def test_jump_to_the_running_phase_restarts_it():
+    new = apply(P, clock_at(durations=(600, 500, 1800)), "jump", T0 + 700, phase="p1")
+    assert new.durations == (600.0, 1200.0, 1800.0) and new.anchor == T0 + 100
+    state = state_at(P, new, T0 + 700)
+    assert state.current.phase.id == "p1" and state.remaining == 1200
+
+
+@pytest.mark.parametrize("clock, at", [(clock_at(), T0 - 500), (clock_at(None), T0 + DAY)],
+                         ids=["before", "waiting"])
+def test_jump_before_the_evening_starts_there_now(clock, at):
+    new = apply(P, clock, "jump", at, phase="p1")
+    assert new == Clock(at, (0.0, 1200.0, 1800.0), 1.0, None, 2)
+    state = state_at(P, new, at)
+    assert state.status == "running" and state.current.phase.id == "p1" and state.remaining == 1200
+
+
+def test_jump_after_the_end_plays_from_the_target_again():
+    new = apply(P, clock_at(), "jump", END + 60, phase="p1")
+    state = state_at(P, new, END + 60)
+    assert state.current.phase.id == "p1" and state.current.starts_at == END + 60 and state.remaining == 1200
+    assert new.durations == (600.0, 1200.0, 1800.0)
+
+
+def test_jump_while_paused_holds_the_target_at_its_full_length():
+    paused = apply(P, clock_at(), "pause", T0 + 100)
+    new = apply(P, paused, "jump", T0 + 400, phase="p2")
+    assert new.paused_at == T0 + 400 and new.version == 3
+    for now in (T0 + 400, T0 + 4000):
+        state = state_at(P, new, now)
+        assert state.paused and state.current.phase.id == "p2" and state.remaining == 1800
+
+
+def test_jump_at_speed_uses_scaled_planned_lengths():
+    clock = initial_clock(P, T0 - 10, speed=60.0)
+    new = apply(P, clock, "jump", T0 + 1, phase="p2")
+    assert state_at(P, new, T0 + 1).remaining == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("phase", [None, "", "p9", 2, ["p1"]])
+def test_jump_to_an_unknown_phase_is_refused(phase):
+    with pytest.raises(ClockError) as info:
+        apply(P, clock_at(), "jump", T0 + 10, phase=phase)
+    assert info.value.code == "unknown_phase" and info.value.status == 400
+
+
+def test_end_ends_the_evening_now():
+    new = apply(P, clock_at(), "end", T0 + 700)
+    assert new == Clock(T0, (600.0, 100.0, 0.0), 1.0, None, 2)
+    state = state_at(P, new, T0 + 700)
+    assert state.status == "ended" and state.current is None and state.next is None
+    assert spans(state)[-1] == ("p2", 700, 700)
+
+
+def test_end_while_paused_ends_the_pause_too():
+    paused = apply(P, clock_at(), "pause", T0 + 100)
+    new = apply(P, paused, "end", T0 + 900)
+    assert new.paused_at is None and new.version == 3
+    state = state_at(P, new, T0 + 900)
+    assert state.status == "ended" and not state.paused
+
+
+@pytest.mark.parametrize("clock, at", [(clock_at(), T0 - 500), (clock_at(None), T0 + DAY)],
+                         ids=["before", "waiting"])
+def test_end_before_the_evening_ends_it_without_playing_anything(clock, at):
+    new = apply(P, clock, "end", at)
+    assert new.anchor == at and new.durations == (0.0, 0.0, 0.0)
+    assert state_at(P, new, at).status == "ended"
+
+
+@pytest.mark.parametrize("at", [END, END + DAY])
+def test_end_after_the_end_is_refused(at):
+    refused("already_ended", clock_at(), "end", at)
+    refused("already_ended", apply(P, clock_at(), "end", T0 + 10), "end", T0 + 20)
+
+
+def test_start_after_end_plays_the_evening_again():
+    ended = apply(P, clock_at(), "end", T0 + 700)
+    again = apply(P, ended, "start", T0 + 800)
+    assert state_at(P, again, T0 + 800).current.phase.id == "p0" and again.version == 3
+
+
 # --------------------------------------------------------------------------- properties
 
 def _hhmm(minutes: int) -> str:
