@@ -1,7 +1,7 @@
 // The connection banner and the clock-warning banner (markup: templates/_banners.html), shared by the
-// live page and the moderator page.
+// live page and the moderator page; the live page's stack of messages (broadcasts, a move, help answers).
 
-import { attr, qs, setText, show } from "./helpers.js";
+import { attr, el, qs, setText, show } from "./helpers.js";
 
 /** The banner that says the connection is lost (and comes back) or was refused (with a way out). */
 export function connectionBanner() {
@@ -41,4 +41,84 @@ export function warningBanner(tr) {
   };
   qs("#warning-close").addEventListener("click", () => banner.hide());
   return banner;
+}
+
+const DISMISSED_KEPT = 200;
+
+/**
+ * The stack of messages on the live page (markup: templates/_banners.html `message_banners`): moderators'
+ * broadcasts, the notice of a move, answers to a help request. Each stays until dismissed; the ids of dismissed
+ * ones are kept in localStorage, so the replay after a reconnect does not bring them back. The stack is an
+ * assertive live region: a screen reader reads a new message at once.
+ */
+export function messageBanners(tr, time, slug) {
+  const stack = qs("#messages");
+  const storeKey = `plein:${slug}:dismissed`;
+  const shown = new Map(); // id -> node
+
+  function dismissed() {
+    try {
+      const list = JSON.parse(localStorage.getItem(storeKey) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function dismiss(id, remember) {
+    const node = shown.get(id);
+    if (node) {
+      const next = node.nextElementSibling || node.previousElementSibling;
+      node.remove();
+      shown.delete(id);
+      if (next && next.querySelector("button")) next.querySelector("button").focus();
+    }
+    if (!remember) return;
+    try {
+      const list = dismissed().filter((x) => x !== id);
+      list.push(id);
+      localStorage.setItem(storeKey, JSON.stringify(list.slice(-DISMISSED_KEPT)));
+    } catch (error) {
+      // private mode: forgotten after a reload
+    }
+  }
+
+  /** Show one message unless it is on screen already or was dismissed. kind: broadcast | moved | answer. */
+  function add(id, kind, meta, text, extra = null) {
+    if (shown.has(id) || dismissed().includes(id)) return;
+    const close = el("button", { type: "button", class: "button button--quiet banner__close", "aria-label": tr("message_dismiss") },
+      tr("dismiss"));
+    const node = el("div", { class: `message message--${kind}`, dataset: { message: id, kind } },
+      el("span", { class: "message__icon", "aria-hidden": "true" }),
+      el("div", { class: "message__body" },
+        meta ? el("p", { class: "message__meta" }, meta, extra) : null,
+        el("p", { class: "message__text" }, text)),
+      close);
+    close.addEventListener("click", () => dismiss(id, kind !== "moved"));
+    shown.set(id, node);
+    stack.append(node);
+  }
+
+  return {
+    /** `broadcast` {id, text, from, at (epoch s), session: {id, title} | null}. */
+    broadcast(item) {
+      if (!item || typeof item.id !== "string" || typeof item.text !== "string") return;
+      const meta = tr("message_from", { name: item.from || tr("message_moderator"), time: time(item.at * 1000) });
+      const roomOnly = item.session ? el("span", { class: "tag tag--room-only" }, tr("message_room_only")) : null;
+      add(`b-${item.id}`, "broadcast", meta, item.text, roomOnly);
+    },
+    /** `moved` {round, from, to: {id, title}, by}: one notice at a time. */
+    moved(data) {
+      if (!data || !data.to) return;
+      for (const [id, node] of shown) if (node.dataset.kind === "moved") { node.remove(); shown.delete(id); }
+      add(`m-${data.round}-${data.to.id}-${Date.now()}`, "moved", null, tr("moved_notice", { title: data.to.title }));
+    },
+    /** The newest answer to this participant's help request. */
+    answer(request) {
+      const last = request && request.messages && request.messages[request.messages.length - 1];
+      if (!last || last.from === "participant") return;
+      add(`a-${request.id}-${request.messages.length}`, "answer",
+        tr("message_answer_from", { name: last.name || tr("message_moderator"), time: time(last.at) }), last.text);
+    },
+  };
 }

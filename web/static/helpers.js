@@ -60,3 +60,110 @@ export function readConfig(id = "plein-config") {
   const node = document.getElementById(id);
   return JSON.parse(node ? node.textContent : "{}");
 }
+
+/**
+ * Send JSON (POST by default) with the page's cookie. Resolves to {ok, status, data}: data is the answer's JSON
+ * or null. Rejects only when the server could not be reached.
+ */
+export async function sendJson(url, body = {}, method = "POST") {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  return { ok: response.ok && Boolean(data), status: response.status, data };
+}
+
+/** The server's message of a refused request ({error: {message}}), or "HTTP <status>". */
+export function refusal(result) {
+  const error = result && result.data && result.data.error;
+  return (error && error.message) || `HTTP ${result ? result.status : "?"}`;
+}
+
+/** Keep "<n>/<max>" beside a textarea up to date; the counter turns to a warning near the limit. */
+export function charCounter(input, output, tr) {
+  const max = Number(input.getAttribute("maxlength")) || 500;
+  const update = () => {
+    const n = input.value.length;
+    setText(output, tr("chars_count", { n, max }));
+    attr(output, "data-near", n > max * 0.9 ? "true" : null);
+  };
+  input.addEventListener("input", update);
+  update();
+  return update;
+}
+
+/**
+ * A modal question in a <dialog>: title, text, optional extra nodes (e.g. a select), a confirm and a cancel
+ * button (none without `cancel`). Resolves to true (confirmed) or false. Focus returns to where it was, or to
+ * focusBack() when that node was re-rendered meanwhile.
+ */
+export function askDialog({ title, text = "", body = [], confirm, cancel, danger = false, focusBack = null }) {
+  return new Promise((resolve) => {
+    const before = document.activeElement;
+    const titleId = `dialog-title-${Math.random().toString(36).slice(2, 8)}`;
+    const ok = el("button", { type: "submit", value: "ok", class: `button ${danger ? "button--danger" : "button--primary"}` }, confirm);
+    const no = cancel ? el("button", { type: "submit", value: "cancel", class: "button", formnovalidate: true }, cancel) : null;
+    const dialog = el("dialog", { class: "dialog", "aria-labelledby": titleId },
+      el("form", { method: "dialog", class: "dialog__form" },
+        el("h2", { class: "dialog__title", id: titleId }, title),
+        text ? el("p", { class: "dialog__text" }, text) : null,
+        body,
+        el("div", { class: "dialog__buttons" }, no, ok)));
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok");
+      dialog.remove();
+      const back = before && document.contains(before) ? before : focusBack && focusBack();
+      if (back && typeof back.focus === "function") back.focus();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (body.length ? dialog.querySelector("select, input, textarea, button") : no || ok).focus();
+  });
+}
+
+/** A card's feedback pair: a success line (role=status) and an error line (role=alert); one shows at a time. */
+export function feedback(okNode, errorNode) {
+  return {
+    ok(text) { setText(errorNode, ""); setText(okNode, text); },
+    error(text) { setText(okNode, ""); setText(errorNode, text); },
+    clear() { setText(okNode, ""); setText(errorNode, ""); },
+  };
+}
+
+/**
+ * A form with a textarea that sends a message (a broadcast, an answer): an empty one is refused with `empty`;
+ * the button is off while sending; on success the text is cleared and `sent(data)` is said (or done, when it
+ * returns nothing). send(text) resolves to {ok, status, data} (helpers.sendJson). Returns the counter's update.
+ */
+export function messageForm({ form, text, counter, button, say, tr, empty, send, sent, network }) {
+  const recount = counter ? charCounter(text, counter, tr) : () => {};
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!text.value.trim()) {
+      say.error(empty);
+      text.focus();
+      return;
+    }
+    button.disabled = true;
+    say.clear();
+    try {
+      const result = await send(text.value);
+      if (result.ok) {
+        text.value = "";
+        recount();
+        const line = sent(result.data);
+        if (line) say.ok(line);
+      } else {
+        say.error(refusal(result));
+      }
+    } catch (error) {
+      say.error(network);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return recount;
+}

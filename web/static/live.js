@@ -2,12 +2,14 @@
 // next, "my evening" (where the participant will be in each phase) and the whole program.
 // The server's `state` pushes decide; the page never navigates by itself (also not after a switch of session).
 
-import { connectionBanner, warningBanner } from "./banners.js";
+import { connectionBanner, messageBanners, warningBanner } from "./banners.js";
 import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
 import {
   ClockState, Schedule, formatCountdown, nextText, renderCountdown, renderProgram, timeFormatter,
 } from "./clock.js";
 import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
+import { helpBox } from "./live-help.js";
+import { hostPanel } from "./live-host.js";
 
 const config = readConfig();
 const tr = translator(config.strings);
@@ -61,6 +63,9 @@ let askedJwtFor = null; // room name we already asked the server a JWT for
 let leftRoom = null; // name of the room the participant hung up in
 const connection = connectionBanner();
 const warning = warningBanner(tr);
+const messages = messageBanners(tr, time, config.slug);
+const help = helpBox({ tr, time, base, messages });
+const host = hostPanel({ tr, time, base, phases: () => eventData.phases || [] });
 let scheduleVersion = null;
 let freshConnection = false; // the first state after a (re)connect is the server's truth
 let unloading = false;
@@ -213,7 +218,17 @@ function handleState(state) {
   if (warning.data && !warningStillTrue(state)) warning.hide();
   wantRoom(state.room);
   prefetchNextJwt(state);
+  host.state(state);
   render();
+}
+
+/** `moved`: a moderator put this participant in another room; the new `state` follows and moves the page. */
+function onMoved(data) {
+  if (!data || !data.to || typeof data.round !== "string") return;
+  messages.moved(data);
+  setMe({ ...me, placements: { ...(me.placements || {}), [data.round]: data.to.id } });
+  renderMine();
+  renderProgramList();
 }
 
 /**
@@ -645,6 +660,7 @@ socket.on("connect", () => {
   freshConnection = true;
   refused = null;
   connection.show(null);
+  help.load(); // a request may have been answered or closed while away
 });
 socket.on("disconnect", (reason) => {
   if (unloading) return;
@@ -662,4 +678,10 @@ socket.on("connect_error", (error) => {
 });
 socket.on("state", handleState);
 socket.on("clock:warning", onWarning);
+socket.on("broadcast", messages.broadcast);
+socket.on("moved", onMoved);
+socket.on("help:answer", help.answer);
+socket.on("help:done", help.done);
+socket.on("help:status", help.status);
+socket.on("host:room", host.room);
 setInterval(tick, 250);

@@ -1,11 +1,19 @@
-// The moderator console: the evening's clock live, the clock controls, the rounds (seats per session, locking
-// the choices), the links, the Jitsi check.
-// Every action is a POST to the API; the server decides and answers with the new public state.
+// The moderator console: the evening's clock live, the clock controls (also jump, end, any number of minutes),
+// the live overview of the rooms (console.js), help requests (console-help.js), the audit log (console-audit.js),
+// messages, sign-up, the key and the links (mod-controls.js), the rounds (seats per session, locking the
+// choices), the Jitsi check.
+// Every action is a request to the API; the server decides and answers.
 
 import { connectionBanner, warningBanner } from "./banners.js";
 import { eventApi, getJson } from "./seats.js";
-import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
+import {
+  askDialog, attr, el, feedback, qs, qsa, readConfig, refusal, sendJson, setText, show, translator,
+} from "./helpers.js";
 import { ClockState, Schedule, nextText, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
+import { liveOverview } from "./console.js";
+import { helpDesk } from "./console-help.js";
+import { auditLog } from "./console-audit.js";
+import { moderatorControls } from "./mod-controls.js";
 
 const config = readConfig();
 const tr = translator(config.strings);
@@ -25,13 +33,12 @@ const view = {
   version: qs("#fact-version"),
   speed: qs("#fact-speed"),
   paused: qs("#fact-paused"),
-  participants: qs("#fact-participants"),
+  participants: qs("#total-participants"),
   error: qs("#mod-error"),
   ok: qs("#mod-ok"),
   buttons: qsa("[data-action]"),
-  participantLink: qs("#participant-link"),
-  moderatorLink: qs("#moderator-link"),
-  copyStatus: qs("#copy-status"),
+  jumpSelect: qs("#jump-select"),
+  extendMinutes: qs("#extend-minutes"),
   jitsiCheck: qs("#jitsi-check"),
   recheck: qs("#jitsi-recheck"),
   program: qs("#program"),
@@ -42,7 +49,7 @@ const view = {
   overflowList: qs("#overflow-list"),
 };
 
-const plein = { state: null };
+const plein = { state: null, console: null };
 window.plein = plein;
 
 let busy = false; // a clock request is on its way
@@ -53,6 +60,7 @@ let rounds = null; // GET /rounds: [{id, title, locked, switching, sessions: [{i
 let roundsLoading = false;
 let locking = null; // the round whose lock is being changed
 let roundsTimer = null;
+let revoked = false; // the moderator key was changed elsewhere: this page can do nothing more
 
 // -- state ------------------------------------------------------------------------------------------
 
@@ -103,32 +111,55 @@ function allowed(action, s) {
     case "pause": return !s.paused && (running || s.status === "before");
     case "resume": return Boolean(s.paused);
     case "extend": return running;
+    case "jump": return schedule.phases.length > 0;
+    case "end": return running || s.status === "before";
     default: return false;
   }
 }
 
+/** A clock button: its action (and minutes); jump and end ask first. */
 async function act(button) {
   if (busy) return;
   const action = button.dataset.action;
   const body = { action };
-  if (button.dataset.minutes) body.minutes = Number(button.dataset.minutes);
+  if (button.dataset.minutes === "custom") {
+    const minutes = Number(view.extendMinutes.value);
+    if (!Number.isInteger(minutes) || minutes === 0) {
+      setText(view.ok, "");
+      setText(view.error, tr("extend_custom_invalid"));
+      view.extendMinutes.focus();
+      return;
+    }
+    body.minutes = minutes;
+  } else if (button.dataset.minutes) {
+    body.minutes = Number(button.dataset.minutes);
+  }
+  if (action === "jump") {
+    body.phase = view.jumpSelect.value;
+    const phase = schedule.phases[schedule.index.get(body.phase)];
+    const yes = await askDialog({
+      title: tr("jump_confirm_title", { title: phase ? phase.title : body.phase }), text: tr("jump_confirm_text"),
+      confirm: tr("jump_confirm_button"), cancel: tr("dialog_cancel"),
+    });
+    if (!yes) return;
+  } else if (action === "end") {
+    const yes = await askDialog({
+      title: tr("end_confirm_title"), text: tr("end_confirm_text"),
+      confirm: tr("end_confirm_button"), cancel: tr("dialog_cancel"), danger: true,
+    });
+    if (!yes) return;
+  }
   busy = true;
   setText(view.error, "");
   setText(view.ok, "");
   renderButtons();
   try {
-    const response = await fetch(`${base}/clock`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => null);
-    if (response.ok && data) {
-      handleState(data);
-      setText(view.ok, tr("mod_action_done", { version: data.version }));
+    const result = await call("/clock", body);
+    if (result.ok) {
+      handleState(result.data);
+      setText(view.ok, tr("mod_action_done", { version: result.data.version }));
     } else {
-      setText(view.error, (data && data.error && data.error.message) || `HTTP ${response.status}`);
+      setText(view.error, refusal(result));
     }
   } catch (error) {
     setText(view.error, tr("mod_network_error"));
@@ -136,6 +167,14 @@ async function act(button) {
     busy = false;
     renderButtons();
   }
+}
+
+/** Every moderator request: JSON to /api/events/<slug><path>; a refusal for want of rights ends the page's rights. */
+async function call(path, body = {}, method = "POST") {
+  const result = await sendJson(`${base}${path}`, body, method);
+  const code = result.data && result.data.error && result.data.error.code;
+  if (result.status === 401 || (result.status === 403 && code === "moderator_only")) onRevoked(null);
+  return result;
 }
 
 // -- rounds -------------------------------------------------------------------------------------------
@@ -171,19 +210,13 @@ async function setLock(round, locked, input) {
   setText(view.roundsError, "");
   setText(view.roundsOk, "");
   try {
-    const response = await fetch(`${base}/rounds/${encodeURIComponent(round.id)}/lock`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ locked }),
-    });
-    const data = await response.json().catch(() => null);
-    if (response.ok && data && Array.isArray(data.rounds)) {
-      rounds = data.rounds;
+    const result = await call(`/rounds/${encodeURIComponent(round.id)}/lock`, { locked });
+    if (result.ok && Array.isArray(result.data.rounds)) {
+      rounds = result.data.rounds;
       setText(view.roundsOk, tr(locked ? "mod_locked_on" : "mod_locked_off", { title: round.title }));
     } else {
       view.roundsError.dataset.source = "lock";
-      setText(view.roundsError, (data && data.error && data.error.message) || `HTTP ${response.status}`);
+      setText(view.roundsError, refusal(result));
     }
   } catch (error) {
     view.roundsError.dataset.source = "lock";
@@ -293,36 +326,14 @@ async function recheck({ quiet = false } = {}) {
   view.recheck.disabled = true;
   if (!quiet) view.jitsiCheck.replaceChildren(el("p", { class: "muted" }, tr("jitsi_checking")));
   try {
-    const response = await fetch(`${base}/jitsi-check`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin", body: "{}",
-    });
-    const data = await response.json().catch(() => null);
-    if (response.ok && data) renderJitsiCheck(data);
-    else view.jitsiCheck.replaceChildren(el("p", { class: "alert" }, (data && data.error && data.error.message) || `HTTP ${response.status}`));
+    const result = await call("/jitsi-check", {});
+    if (result.ok) renderJitsiCheck(result.data);
+    else view.jitsiCheck.replaceChildren(el("p", { class: "alert" }, refusal(result)));
   } catch (error) {
     view.jitsiCheck.replaceChildren(el("p", { class: "alert" }, tr("mod_network_error")));
   } finally {
     view.recheck.disabled = false;
   }
-}
-
-// -- links --------------------------------------------------------------------------------------------
-
-async function copy(input) {
-  let ok = false;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    ok = true;
-  } catch (error) {
-    input.select(); // not a secure context, or no permission: the old way
-    try {
-      ok = document.execCommand("copy");
-    } catch (error2) {
-      ok = false;
-    }
-  }
-  setText(view.copyStatus, ok ? tr("copied") : tr("copy_failed"));
-  setTimeout(() => setText(view.copyStatus, ""), 4000);
 }
 
 // -- rendering --------------------------------------------------------------------------------------
@@ -378,39 +389,90 @@ function tick() {
   if (clock.overdue()) requestState();
 }
 
+// -- the live overview, help requests, audit log -------------------------------------------------------
+
+const overview = liveOverview({ tr, time, call, feedback: feedback(qs("#console-ok"), qs("#console-error")) });
+const help = helpDesk({ tr, time, call });
+const audit = auditLog({ tr, time, phases: config.event && config.event.phases });
+const controls = moderatorControls({ config, tr, time, call, onRotated: () => reconnect() });
+
+/** The console's overview (push or GET): every panel takes its part; the clock takes its state. */
+function onConsole(data) {
+  if (!data || !Array.isArray(data.rooms) || revoked) return;
+  plein.console = data;
+  if (data.state) handleState({ ...data.state, room: null });
+  overview.update(data);
+  help.update(data.help);
+  audit.update(data.audit);
+  controls.update(data);
+}
+
+async function loadConsole() {
+  try {
+    const result = await getJson(`${base}/console`);
+    if (result) onConsole(result);
+  } catch (error) {
+    console.warn("could not load the console", error);
+  }
+}
+
+/** The key was changed (by another moderator, or this cookie no longer counts): sign in again. */
+function onRevoked(data) {
+  if (revoked || controls.rotating()) return;
+  revoked = true;
+  const by = data && data.by;
+  setText(qs("#revoked-text"), by ? tr("revoked_by", { name: by }) : tr("revoked"));
+  show(qs("#revoked-banner"), true);
+  document.body.dataset.revoked = "true";
+  controls.disableAll();
+  socket.disconnect();
+  qs("#revoked-link").focus();
+}
+
+/** A new socket after this page changed the key: the old connection still carries the old key's mark. */
+function reconnect() {
+  socket.disconnect();
+  socket.connect();
+}
+
 // -- wiring -----------------------------------------------------------------------------------------
 
 setText(view.participants, config.participants ?? "–");
-view.participantLink.value = (config.links && config.links.participant) || "";
-view.moderatorLink.value = (config.links && config.links.moderator) || "";
+for (const phase of schedule.phases) {
+  view.jumpSelect.append(el("option", { value: phase.id }, `${time(phase.start)} · ${phase.title}`));
+}
 renderJitsiCheck(config.jitsi_check);
 recheck({ quiet: Boolean(config.jitsi_check) }); // check the deployment now; the last result shows meanwhile
 renderProgramList();
 renderButtons();
 for (const button of view.buttons) button.addEventListener("click", () => act(button));
-for (const button of qsa("[data-copy]")) button.addEventListener("click", () => copy(qs(`#${button.dataset.copy}`)));
 view.recheck.addEventListener("click", () => recheck());
 qs("#overflow-close").addEventListener("click", () => {
   show(view.overflow, false);
   view.overflowList.replaceChildren();
 });
 loadRounds();
-setInterval(() => { if (!document.hidden) loadRounds(); }, 5000);
-document.addEventListener("visibilitychange", () => { if (!document.hidden) loadRounds(); });
+loadConsole();
+setInterval(() => { if (!document.hidden && !revoked) loadRounds(); }, 5000);
+document.addEventListener("visibilitychange", () => { if (!document.hidden && !revoked) loadRounds(); });
 window.addEventListener("pagehide", () => { unloading = true; });
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
+let connectedOnce = false;
 socket.on("connect", () => {
   freshConnection = true;
   connection.show(null);
+  if (connectedOnce) loadConsole(); // what changed while away (pushes are only sent on a change)
+  connectedOnce = true;
 });
 socket.on("disconnect", (reason) => {
-  if (unloading) return;
+  if (unloading || revoked) return;
+  if (reason === "io client disconnect") return; // reconnect() after a new key: back at once
   connection.show(tr("conn_lost"));
   if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
 });
 socket.on("connect_error", (error) => {
-  if (unloading) return;
+  if (unloading || revoked) return;
   if (socket.active) {
     connection.show(tr("conn_lost"));
     return;
@@ -418,6 +480,8 @@ socket.on("connect_error", (error) => {
   connection.show((error && error.data && error.data.message) || tr("conn_refused"), true);
 });
 socket.on("state", handleState);
+socket.on("console", onConsole);
+socket.on("auth:revoked", onRevoked);
 socket.on("seats:overflow", onOverflow);
 socket.on("clock:warning", (data) => {
   if (data && typeof data.minutes === "number") warning.show(data);
