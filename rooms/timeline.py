@@ -251,7 +251,9 @@ def _jump(program: Program, clock: Clock, state: State, at: float, target: int |
         durations[cur.index] = at - cur.starts_at
         stop = n if target is None else target
         durations[cur.index + 1:stop] = [0.0] * (stop - cur.index - 1)
-        target = n if target is None else target
+        # The anchor stays: recomputing it as `at - sum(...)` moves every played phase by a rounding
+        # error, and can leave the ended evening running for a few hundred nanoseconds.
+        return replace(clock, durations=tuple(durations))
     elif target is None:  # already over: nothing runs
         target = n
     else:
