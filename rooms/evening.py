@@ -55,8 +55,10 @@ def channel_session(slug: str, session_id: str) -> str:
     return f"{slug}:session:{session_id}"
 
 
-def channel_moderators(slug: str) -> str:
-    return f"{slug}:moderators"
+def channel_moderators(slug: str, fingerprint: str) -> str:
+    """The moderators signed in with the current key: a rotation leaves the old sockets in a room
+    that nothing is sent to any more."""
+    return f"{slug}:moderators:{fingerprint[:16]}"
 
 
 def channel_hosts(slug: str, session_id: str) -> str:
@@ -152,6 +154,10 @@ class Evening:
         """What a moderator's session cookie holds instead of the key itself."""
         return hmac.new(self.secret.encode(), self.moderator_key.encode(), "sha256").hexdigest()
 
+    def moderators_channel(self) -> str:
+        """The Socket.IO room of the moderators signed in with the current key."""
+        return channel_moderators(self.program.slug, self.moderator_fingerprint())
+
     def host_token(self, session_id: str) -> str:
         """The secret part of a session's host link (given to the hosts the program names)."""
         return hmac.new(self.secret.encode(), f"host:{session_id}".encode(), "sha256").hexdigest()[:32]
@@ -204,13 +210,13 @@ class Evening:
         overflow = [p for p in placed if p.overflow]
         if not overflow:
             return []
-        return [Push("seats:overflow", channel_moderators(self.program.slug), {
+        return [Push("seats:overflow", self.moderators_channel(), {
             "round": round_id, "count": len(overflow), "sessions": sorted({p.session for p in overflow})})]
 
     def transition_pushes(self, state: State) -> list[Push]:
         """The O(sessions) messages that tell everyone the new state: one per session of a round."""
         base = state_dict(state, self.tz)
-        pushes = [Push("state", channel_moderators(self.program.slug), {**base, "room": None})]
+        pushes = [Push("state", self.moderators_channel(), {**base, "room": None})]
         slug = self.program.slug
         cur = state.current
         if cur is not None and cur.phase.kind == "round":
@@ -451,7 +457,7 @@ class Evening:
                     data = {"minutes": minutes, "phase": cur.phase.id,
                             "ends_at": wire["phase"]["ends_at"], "server_time": wire["server_time"]}
                     return [Push("clock:warning", channel_all(self.program.slug), data),
-                            Push("clock:warning", channel_moderators(self.program.slug), data)]
+                            Push("clock:warning", self.moderators_channel(), data)]
         return []
 
     # -- the moderator console --------------------------------------------------------------------
@@ -469,7 +475,7 @@ class Evening:
             return []
         data = overview(self)
         slug = self.program.slug
-        pushes = [Push("console", channel_moderators(slug), data)]
+        pushes = [Push("console", self.moderators_channel(), data)]
         pushes += [Push("host:room", channel_hosts(slug, room["session"]), room)
                    for room in data["rooms"] if room["hosts"] and room["session"]]
         return pushes

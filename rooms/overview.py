@@ -71,7 +71,8 @@ def overview(ev, state=None) -> dict:
         "totals": {"participants": len(joined), "connected": len(online), "not_connected": len(absent)},
         "rooms": rooms,
         "not_connected": [{**person(pid), "joined_at": iso(at, tz)} for pid, at in absent[-NOT_CONNECTED_SHOWN:]],
-        "help": [help_wire(item, tz) for item in ev.help.pending()],
+        # where the person is now, not where they asked from: a move or a new round sends help elsewhere
+        "help": [help_wire({**item, "room": ev.where(item["pid"], state)}, tz) for item in ev.help.pending()],
         "audit": ev.audit.recent(30),
         "jitsi_sizes": ev.sizes.enabled,
     }

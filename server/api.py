@@ -10,7 +10,7 @@ from rooms.errors import PleinError
 from rooms.participants import clean_name
 from rooms.timeline import iso
 
-from rooms.evening import Push, channel_moderators
+from rooms.evening import Push
 from rooms.overview import help_wire, room_view
 
 from . import moderation
@@ -196,10 +196,11 @@ def rotate_moderator_key():
     """A new moderator key; every other moderator must sign in again (this one stays signed in by cookie)."""
     ev = evening()
     actor = current_actor()
+    signed_out = ev.moderators_channel()  # the old key's room: its sockets hear this, then nothing more
     key = ev.rotate_moderator_key(actor)
     if not request.headers.get("Authorization"):
         sign_in_moderator()
-    send([Push("auth:revoked", channel_moderators(ev.program.slug), {"by": actor.name})])
+    send([Push("auth:revoked", signed_out, {"by": actor.name})])
     return jsonify({"key": key, "link": links()["moderator"]})
 
 

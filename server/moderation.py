@@ -108,7 +108,7 @@ def grant_host(ev, actor: Actor, participant, session_id: str, on: bool) -> tupl
 
 def _help_request(ev, actor: Actor, body: dict) -> dict:
     item = ev.help.get(field(body, "id", str))
-    room = item.get("room") or {}
+    room = ev.where(item["pid"]) or {}  # the room they are in now (the console shows the same)
     if not actor.is_moderator and not actor.hosts(room.get("session")):
         raise PleinError("host_only", 403)
     return item

@@ -10,7 +10,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
-from rooms.evening import channel_hosts, channel_moderators, channel_session
+from rooms.evening import channel_hosts, channel_session
 from rooms.overview import help_wire
 
 from . import moderation
@@ -55,7 +55,7 @@ def on_connect(auth=None):
         session["socket_moderator"] = ev.moderator_fingerprint()
         if isinstance(auth, dict) and auth.get("moderator_key") is not None:  # a program with the key, as over HTTP
             session["moderator_name"], session["moderator_id"] = "API", "api"
-        join_room(channel_moderators(ev.program.slug))
+        join_room(ev.moderators_channel())
         emit("state", {**ev.public_state(), "room": None})
         return
     session["socket_pid"] = participant.id

@@ -240,6 +240,12 @@ def test_help_ask_answer_done_and_closing_ones_own(app, ev):
 
     console = c.get(API + "/console", headers=MOD).get_json()
     assert [(h["id"], h["name"], h["room"]["session"]) for h in console["help"]] == [(first["id"], "Anna", seat)]
+    # moved while waiting: the console points at the room she is in now
+    elsewhere = "zaal-1" if seat != "zaal-1" else "zaal-2"
+    assert c.post(API + f"/participants/{me(anna)['id']}/move", json={"session": elsewhere},
+                  headers=MOD).status_code == 200
+    console = c.get(API + "/console", headers=MOD).get_json()
+    assert [h["room"]["session"] for h in console["help"]] == [elsewhere]
     answered = c.post(API + f"/help/{first['id']}/answer", json={"text": "Ververs de pagina"}, headers=MOD)
     assert answered.status_code == 200 and answered.get_json()["status"] == "answered"
     mine = anna.get(API + "/participants/me/help").get_json()["request"]
@@ -259,7 +265,8 @@ def test_help_ask_answer_done_and_closing_ones_own(app, ev):
     assert done["status"] == "done" and done["done_by"] == "API"
     assert bram.get(API + "/participants/me/help").get_json() == {"request": None}
     actions = [(e["action"], e["details"]) for e in c.get(API + "/audit", headers=MOD).get_json()["entries"]]
-    assert actions == [
+    assert [a for a, _ in actions[:1]] == ["move"]
+    assert actions[1:] == [
         ("help_answer", {"request": first["id"], "participant": "Anna", "text": "Ververs de pagina"}),
         ("help_done", {"request": other["id"], "participant": "Bram"})]
 

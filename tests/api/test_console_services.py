@@ -163,7 +163,7 @@ def test_console_pushes_only_when_something_changed_and_at_most_once_a_second(ap
     r.delete(KEYS.console_slot)
     ev.presence.connect(anna.id, "sid-1", "w1")
     pushes = ev.console_pushes()
-    assert [(p.event, p.to) for p in pushes] == [("console", f"{SLUG}:moderators")]
+    assert [(p.event, p.to) for p in pushes] == [("console", ev.moderators_channel())]
     assert pushes[0].data["totals"]["connected"] == 1
     ev.presence.disconnect(anna.id, "sid-1")
     assert ev.console_pushes() == []  # within the second: held back, still marked
@@ -185,7 +185,7 @@ def test_hosts_get_their_rooms_part(make_app, r):
     ev.presence.connect(hanna.id, "sid-1", "w1")
     r.delete(KEYS.console_slot)
     pushes = ev.console_pushes()
-    assert [(p.event, p.to) for p in pushes] == [("console", f"{SLUG}:moderators"), ("host:room", f"{SLUG}:hosts:zaal-2")]
+    assert [(p.event, p.to) for p in pushes] == [("console", ev.moderators_channel()), ("host:room", f"{SLUG}:hosts:zaal-2")]
     assert pushes[1].data["session"] == "zaal-2" and [p["name"] for p in pushes[1].data["present"]] == ["Hanna"]
 
 

@@ -271,8 +271,15 @@ def test_key_rotation_signs_moderator_sockets_out(start_server, listen, r):
     assert participant.call("state:get")["ok"] is True  # participants are not affected
     fresh = listen(server, auth={"moderator_key": new})
     assert fresh.call("mod:console")["ok"] is True
+    # The signed-out socket hears nothing more of the evening: no clock, no console overview.
+    old_mark, fresh_mark = mod.mark(), fresh.mark()
+    assert server.call("POST", "/clock", {"action": "start"}, key=new).status_code == 200
+    fresh.wait_for(lambda d: d["phase"] is not None, 3, start=fresh_mark)
+    fresh.wait_for(lambda d: True, 3, event="console", start=fresh_mark)
+    time.sleep(1.5)  # past the next console push
+    assert mod.received("state", old_mark) == [] and mod.received("console", old_mark) == []
     entries = server.call("GET", "/audit", key=new).json()["entries"]
-    assert [e["action"] for e in entries] == ["rotate_key"]
+    assert [e["action"] for e in entries] == ["rotate_key", "clock"]
 
 
 def test_plein_rotate_moderator_key_command(r, redis_url):
