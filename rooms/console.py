@@ -96,27 +96,14 @@ class HelpDesk:
             pipe.hset(self.keys.help_open, item["pid"], item["id"])
         pipe.set(self.keys.console_dirty, "1")
 
-    def ask(self, participant: Participant, raw_text, room: dict | None) -> dict:
-        """Open a request (or add to the open one): who, where, what; never loses an earlier text."""
-        text = clean_text(raw_text, max_len=HELP_MAX, code="help", required=False)
-        now = round(self.now(), 3)
+    def _transact(self, watches: tuple[str, ...], build) -> dict:
+        """Read with `build(pipe)`, then save what it returns, as one optimistic transaction: retried when
+        another worker wrote in between, so no two answers or asks overwrite each other."""
         for _ in range(20):
             with self.r.pipeline() as pipe:
                 try:
-                    pipe.watch(self.keys.help_open, self.keys.help)
-                    open_id = pipe.hget(self.keys.help_open, participant.id)
-                    raw = pipe.hget(self.keys.help, open_id) if open_id else None
-                    if raw:
-                        item = json.loads(raw)
-                        item.update(room=room, at=now, status="open")
-                        if text:
-                            item["messages"].append({"from": "participant", "name": participant.name,
-                                                     "text": text, "at": now})
-                    else:
-                        item = {"id": secrets.token_hex(6), "pid": participant.id, "name": participant.name,
-                                "room": room, "asked_at": now, "at": now, "status": "open",
-                                "messages": ([{"from": "participant", "name": participant.name, "text": text,
-                                               "at": now}] if text else [])}
+                    pipe.watch(*watches)
+                    item = build(pipe)
                     pipe.multi()
                     self._save(pipe, item)
                     pipe.execute()
@@ -125,23 +112,33 @@ class HelpDesk:
                     continue
         raise PleinError("busy", 409)
 
+    def ask(self, participant: Participant, raw_text, room: dict | None) -> dict:
+        """Open a request (or add to the open one): who, where, what; never loses an earlier text."""
+        text = clean_text(raw_text, max_len=HELP_MAX, code="help", required=False)
+        now = round(self.now(), 3)
+        said = [{"from": "participant", "name": participant.name, "text": text, "at": now}] if text else []
+
+        def build(pipe) -> dict:
+            open_id = pipe.hget(self.keys.help_open, participant.id)
+            raw = pipe.hget(self.keys.help, open_id) if open_id else None
+            if not raw:
+                return {"id": secrets.token_hex(6), "pid": participant.id, "name": participant.name,
+                        "room": room, "asked_at": now, "at": now, "status": "open", "messages": said}
+            item = json.loads(raw)
+            item.update(room=room, at=now, status="open")
+            item["messages"].extend(said)
+            return item
+
+        return self._transact((self.keys.help_open, self.keys.help), build)
+
     def _change(self, request_id, change) -> dict:
-        key = self.keys.help
-        for _ in range(20):
-            with self.r.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.hget(key, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
-                    if raw is None:
-                        raise PleinError("unknown_help", 404)
-                    item = change(json.loads(raw))
-                    pipe.multi()
-                    self._save(pipe, item)
-                    pipe.execute()
-                    return item
-                except redis.WatchError:
-                    continue
-        raise PleinError("busy", 409)
+        def build(pipe) -> dict:
+            raw = pipe.hget(self.keys.help, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
+            if raw is None:
+                raise PleinError("unknown_help", 404)
+            return change(json.loads(raw))
+
+        return self._transact((self.keys.help,), build)
 
     def answer(self, actor: Actor, request_id, raw_text) -> dict:
         text = clean_text(raw_text, max_len=HELP_MAX, code="message")
