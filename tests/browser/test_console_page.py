@@ -143,7 +143,7 @@ def test_console_and_live_page_see_each_other(server, new_page):
     item.get_by_role("button", name="Afgehandeld").click()
     anna.locator("#help-note", has_text="afgehandeld").wait_for()
     assert anna.locator("#help-open").is_visible()
-    assert mod.locator("#help-list .help-item").count() == 0
+    expect(mod.locator("#help-list .help-item")).to_have_count(0, timeout=PUSH)
     anna.locator("#help-open").click()
     anna.locator("#help-send").click()  # without a text: allowed
     mod.locator("#help-list .help-item").wait_for(timeout=PUSH)
