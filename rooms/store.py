@@ -164,3 +164,11 @@ def connect(url: str) -> redis.Redis:
         url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5,
         health_check_interval=30, retry_on_timeout=True,
     )
+
+
+def connect_binary(url: str) -> redis.Redis:
+    """A client that returns bytes (the notes' Yjs updates), with the same timeouts."""
+    return redis.Redis.from_url(
+        url, decode_responses=False, socket_connect_timeout=3, socket_timeout=5,
+        health_check_interval=30, retry_on_timeout=True,
+    )
