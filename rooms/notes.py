@@ -215,14 +215,7 @@ class NoteStore:
                 pipe.hget(self.key(session_id, "meta"), "version")
                 old, raw_entries, version = pipe.execute()
             entries = [(eid, fields[b"u"]) for eid, fields in raw_entries]
-            doc = Doc()
-            if old:
-                doc.apply_update(old)
-            for eid, update in entries:
-                try:
-                    doc.apply_update(update)
-                except Exception:  # checked on the way in; keep anything odd rather than lose it
-                    log.warning("note %s: stream entry %s does not apply", session_id, eid)
+            doc = build(old, [u for _, u in entries])
             state = doc.get_state()
             clocks = yprotocol.decode_state_vector(state)
             folded = [(eid, u) for eid, u in entries if integrated(u, state, clocks)]
@@ -272,15 +265,26 @@ class NoteStore:
 
 
 def build(snapshot: bytes | None, updates) -> Doc:
+    """A Doc from a snapshot and updates in any order. Yrs (pycrdt 0.14) does not always integrate an update
+    it held as pending once the missing one arrives, so updates not yet integrated are applied again until
+    they all are, or no pass makes progress (some predecessor is really missing: they stay pending)."""
     doc = Doc()
     doc.get(ROOT, type=Text)
     if snapshot:
         doc.apply_update(snapshot)
-    for update in updates:
-        try:
-            doc.apply_update(update)
-        except Exception:
-            log.warning("a stored note update does not apply; skipped")
+    left = list(updates)
+    for _ in range(10):
+        for update in left:
+            try:
+                doc.apply_update(update)
+            except Exception:
+                log.warning("a stored note update does not apply; skipped")
+        state = doc.get_state()
+        clocks = yprotocol.decode_state_vector(state)
+        still = [u for u in left if not integrated(u, state, clocks)]
+        if not still or len(still) == len(left):
+            break
+        left = still
     return doc
 
 

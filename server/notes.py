@@ -8,7 +8,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
 import zipfile
+
+import redis
 
 from flask import Blueprint, current_app, jsonify, make_response, request, session
 from flask_socketio import emit, join_room, leave_room, rooms
@@ -100,6 +104,7 @@ def _body(data) -> dict:
 
 def register(socketio) -> None:
     """Add the notes and cards handlers to the Socket.IO server."""
+    _register_cards(socketio)
 
     @socketio.on("notes:join")
     def on_join(data=None):
@@ -125,13 +130,31 @@ def register(socketio) -> None:
 
     @socketio.on("notes:message")
     def on_message(session_id=None, data=None, *_extra):
-        try:
-            _message(session_id, data)
-        except yprotocol.Malformed:
-            _refuse(session_id, PleinError("note_message_malformed"))
-        except PleinError as exc:
-            _refuse(session_id, exc)
+        # One connection's messages are handled one at a time, in the order they arrived: handlers start in
+        # arrival order (each in its own greenlet) and take this socket's lock before any I/O, and the lock
+        # wakes its waiters first come, first served. So a connection's updates are stored and relayed in the
+        # order the client sent them. The lock lives in the socket's own environ (gone with the socket).
+        lock = request.environ.setdefault("plein.notes.order", threading.Lock())
+        with lock:
+            _handle(socketio, session_id, data)
 
+
+def _handle(socketio, session_id, data) -> None:
+    try:
+        _message(session_id, data)
+    except yprotocol.Malformed:
+        _refuse(session_id, PleinError("note_message_malformed"))
+    except PleinError as exc:
+        _refuse(session_id, exc)
+        if exc.code == "notes_rate_limited":
+            _resync_later(socketio, session_id)
+    except redis.RedisError as exc:
+        log.warning("notes: %s", exc)
+        _refuse(session_id, PleinError("redis_down", 503))
+        _resync_later(socketio, session_id)
+
+
+def _register_cards(socketio) -> None:
     @socketio.on("cards:list")
     def on_cards_list(data=None):
         viewer = _viewer()
@@ -166,6 +189,32 @@ def register(socketio) -> None:
         voted, votes = cards().vote(acc.session.id, data.get("card"), _who(viewer)["id"])
         _card_changed(acc.session.id, cards().get(acc.session.id, data["card"]))
         return {"card": data["card"], "voted": voted, "votes": votes}
+
+
+def _resync_later(socketio, session_id: str) -> None:
+    """An update that was refused for the rate or failed on Redis is not lost: at the start of the next second
+    the server sends this socket its sync step 1, which the client answers with everything the store lacks.
+    At most one such resync per socket and second (a Redis key)."""
+    app = current_app._get_current_object()
+    sid = request.sid
+    now = time.time()
+    delay = 1.0 - (now - int(now)) + 0.01
+    try:
+        if not store().r.set(store().key(session_id, f"resync:{sid}"), b"1", nx=True, px=int(delay * 1000) + 200):
+            return
+    except redis.RedisError:
+        pass  # Redis away: try the resync anyway
+
+    def resync():
+        socketio.sleep(delay)
+        with app.app_context():
+            try:
+                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))), to=sid)
+            except redis.RedisError:
+                socketio.sleep(1.0)
+                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))),
+                              to=sid)
+    socketio.start_background_task(resync)
 
 
 def _writable(data):

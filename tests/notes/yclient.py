@@ -14,6 +14,7 @@ import socketio
 from pycrdt import Doc, Text
 
 from rooms import yprotocol
+from rooms.notes import integrated
 
 
 class NoteClient:
@@ -33,7 +34,22 @@ class NoteClient:
         self.join_answer: dict | None = None
         self.on_update = None  # callback(update bytes, arrival monotonic time) for the benchmark
         self._remote = False
+        self.joined = False  # updates are sent only after notes:join on this connection
+        self.pending: list[bytes] = []
+        self._websockets: list = []  # every connection's WebSocket: one cut by a dead server is closed here
+        self.local = 0  # local transactions
+        self.sent = 0  # of them sent as updates
         self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.2, reconnection_delay_max=1)
+        # python-engineio's client hands every received message to a new thread; a binary event (a placeholder
+        # packet, then its attachment) can then be reassembled from the wrong frames, and messages overtake each
+        # other. Handle them in the read loop instead, one by one in arrival order, as a browser does.
+        trigger = self.sio.eio._trigger_event
+
+        def in_order(event, *args, **kwargs):
+            if event == "message":
+                kwargs["run_async"] = False
+            return trigger(event, *args, **kwargs)
+        self.sio.eio._trigger_event = in_order
         self.sio.on("notes:message", self._on_message)
         self.sio.on("notes:error", self._on_error)
         self.sio.on("notes:state", lambda d: self._keep("notes:state", d, self.states))
@@ -49,6 +65,8 @@ class NoteClient:
         return self
 
     def _on_connect(self):
+        self.joined = False
+        self._websockets.append(getattr(self.sio.eio, "ws", None))
         if self.join_answer is not None:  # a reconnect: join again and resync in the background
             threading.Thread(target=self._rejoin, daemon=True).start()
 
@@ -65,6 +83,7 @@ class NoteClient:
         answer = self.sio.call("notes:join", {"session": self.session}, timeout=10)
         self.join_answer = answer
         if "error" not in answer:
+            self.joined = True
             with self.lock:
                 sv = self.doc.get_state()
             self.sio.emit("notes:message", (self.session, yprotocol.step1(sv)))
@@ -77,6 +96,9 @@ class NoteClient:
                 from functools import partial
                 ws.close = partial(ws.close, timeout=0.2)
             self.sio.disconnect()
+        for ws in self._websockets:
+            if ws is not None and getattr(ws, "sock", None) is not None:
+                ws.shutdown()
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -102,7 +124,7 @@ class NoteClient:
                 reply = None
                 self._remote = True
                 try:
-                    self.doc.apply_update(msg.payload)
+                    self._apply(msg.payload)
                 finally:
                     self._remote = False
                 self.received += 1
@@ -120,14 +142,32 @@ class NoteClient:
         if msg.kind == "update" and self.on_update:
             self.on_update(msg.payload, arrived)
 
+    def _apply(self, update: bytes):
+        """Apply a remote update; keep those yrs holds as pending and apply them again after later ones
+        (pycrdt 0.14 does not always integrate a pending update by itself once its predecessor arrives)."""
+        self.doc.apply_update(update)
+        self.pending.append(update)
+        for _ in range(10):
+            state = self.doc.get_state()
+            clocks = yprotocol.decode_state_vector(state)
+            still = [u for u in self.pending if not integrated(u, state, clocks)]
+            if not still or len(still) == len(self.pending):
+                self.pending = still
+                return
+            self.pending = still
+            for u in still:
+                self.doc.apply_update(u)
+
     def _on_local(self, event):
         if self._remote:
             return
-        if self.sio.connected and self.join_answer is not None:
+        self.local += 1
+        if self.sio.connected and self.joined:
             try:
+                self.sent += 1
                 self.sio.emit("notes:message", (self.session, yprotocol.update(event.update)))
-            except socketio.exceptions.BadNamespaceError:
-                pass  # disconnected meanwhile: the resync after the reconnect carries it
+            except Exception:  # disconnected meanwhile: the resync after the reconnect carries it
+                pass
 
     def send(self, raw: bytes):
         self.sio.emit("notes:message", (self.session, raw))
