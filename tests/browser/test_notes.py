@@ -227,10 +227,18 @@ def test_two_write_together_third_reads_then_closed_and_exported(server, new_pag
     assert note_text(anna) == final
     assert anna.locator("#notes .cm-content").get_attribute("contenteditable") == "false"
     # ... and a change that goes around the editor is refused by the server, with the reason on the page.
+    # The page then shows the note as stored again and keeps her version to copy.
     anna.evaluate("window.plein.notes.note.doc.getText('notes').insert(0, 'TE LAAT ')")
-    expect(anna.locator("#notes-error")).to_contain_text("afgelopen", timeout=SYNC)
+    expect(anna.locator("#notes-error")).to_contain_text("Je laatste wijziging is niet bewaard. De brainstorm is afgelopen.",
+                                                         timeout=SYNC)
+    assert anna.input_value("#notes-kept-text") == "TE LAAT " + final
+    wait_text(anna, f"t === {json.dumps(final)}")
+    assert anna.evaluate("window.plein.notes.note.shown") == final
+    expect(anna.locator("#notes-status")).to_have_attribute("data-kind", "readonly")
     assert "TE LAAT" not in note_text(bert)
     assert bert.locator(".card-item [data-do=vote]").first.is_disabled()
+    anna.evaluate("document.querySelector('#notes').scrollTop = 0")
+    shot(anna, "notes-closed-laptop")
 
     # Exports hold the text and the ideas; the refused change is not in them.
     md = requests.get(server.api(f"/notes/{SESSION}.md"), headers={"Authorization": f"Bearer {MODERATOR_KEY}"},
@@ -335,5 +343,39 @@ def test_english_page_and_reconnect_merges_offline_edits(server, new_page):
     assert "groot groot" not in note_text(anna)
     anna.locator("#notes-kept-dismiss").click()
     assert anna.locator("#notes-error-box").is_hidden()
+    for watch in (anna_w, bert_w):
+        assert [e for e in watch.errors if "external_api" not in e] == []
+
+
+def test_the_page_keeps_to_the_server_limits(start_server, new_page):
+    """With a slow rate and small updates configured, the page learns the limits from the join: a fast typist's
+    text all arrives without being refused, and a paste over the (small) limit is kept on the page, not sent."""
+    server = start_server(env={"PLEIN_NOTES_RATE": "4", "PLEIN_NOTES_MAX_UPDATE_BYTES": "2000"})
+    anna_w = new_page(viewport=LAPTOP)
+    bert_w = new_page(viewport=PHONE)
+    anna = choose_brainstorm(anna_w, server, "Anna")
+    bert = choose_brainstorm(bert_w, server, "Bert")
+    clock(server, "jump", phase="ronde-1")
+    wait_live(anna)
+    wait_live(bert)
+
+    sentence = "Iedereen typt tegelijk en niets gaat verloren, ook niet bij vier berichten per seconde. "
+    anna.locator("#notes .cm-content").click()
+    anna.keyboard.type(sentence)  # about 90 keystrokes in well under a second each
+    wait_text(bert, f"t === {json.dumps(sentence)}")
+    assert anna.locator("#notes-error").inner_text() == ""  # never refused: the page merged its updates
+
+    paste = "lang " * 500  # 2500 bytes: over this server's 2000
+    anna.evaluate("""text => {
+        const view = window.plein.notes.note.editor.view;
+        view.dispatch({changes: {from: view.state.doc.length, insert: text}, userEvent: 'input.paste'});
+    }""", paste)
+    expect(anna.locator("#notes-error")).to_contain_text("te groot")
+    expect(anna.locator("#notes-error")).to_contain_text("2 kB")
+    assert anna.input_value("#notes-kept-text") == paste
+    assert note_text(anna) == sentence
+    # A smaller piece goes through.
+    anna.keyboard.type("Kort stuk.")
+    wait_text(bert, "t.endsWith('Kort stuk.')")
     for watch in (anna_w, bert_w):
         assert [e for e in watch.errors if "external_api" not in e] == []

@@ -102,6 +102,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       limits: { ...DEFAULT_LIMITS }, cards: new Map(), votes: new Map(), editing: null,
       pending: [], flushTimer: null, lastSent: 0, awarenessTimer: null, lastAwareness: 0,
       noteBytes: 0, sizeTimer: null, joinTimer: null, round: null,
+      sent: 0, // changes of ours sent on this doc (a refusal for a doc we replaced is not about this one)
+      compareWith: null, refusedCode: null, // after a refusal: our text then, to keep it if the server's differs
       explicit, // opened by the participant (an earlier brainstorm), not by the clock
     };
     note = n;
@@ -222,10 +224,20 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
         const kind = P.syncProtocol.readSyncMessage(decoder, encoder, n.doc, REMOTE);
         // The answer to the server's step 1 is our step 2: everything the server lacks, offline edits included.
         // It is sent even when empty (the server accepts an empty step 2 also on a read-only note).
-        if (P.encoding.length(encoder) > 1) sendChecked(n, P.encoding.toUint8Array(encoder), true);
+        if (P.encoding.length(encoder) > 1) {
+          const answer = P.encoding.toUint8Array(encoder);
+          if (answer.length > 4) n.sent += 1; // a step 2 that carries changes (an empty one is 4 bytes)
+          sendChecked(n, answer, true);
+        }
         if (kind === STEP2 && !n.synced) {
           n.synced = true;
           renderStatus();
+          if (n.compareWith !== null) {
+            if (n.ytext.toString() !== n.compareWith) {
+              keep(n.compareWith, tr("notes_not_saved", { reason: readonlyText(n.refusedCode) }));
+            }
+            n.compareWith = null;
+          }
         }
       } else if (type === MSG_AWARENESS) {
         P.awarenessProtocol.applyAwarenessUpdate(n.awareness, P.decoding.readVarUint8Array(decoder), REMOTE);
@@ -274,6 +286,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       P.encoding.writeVarUint(encoder, MSG_SYNC);
       P.syncProtocol.writeUpdate(encoder, update);
       sendChecked(n, P.encoding.toUint8Array(encoder));
+      n.sent += 1;
     }
     n.lastSent = Date.now();
     renderStatus();
@@ -281,7 +294,9 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
 
   function queueAwareness(n) {
     if (n.awarenessTimer) return;
-    const wait = Math.max(0, n.lastAwareness + 100 - Date.now());
+    // Cursor moves: at most one message per 100 ms, and never more than half what the server allows.
+    const gap = Math.max(100, 1000 / Math.max(1, n.limits.updates_per_second));
+    const wait = Math.max(0, n.lastAwareness + gap - Date.now());
     n.awarenessTimer = setTimeout(() => {
       n.awarenessTimer = null;
       if (note === n) sendAwarenessNow(n);
@@ -348,7 +363,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const code = data.code;
     if (code === "notes_closed" || code === "notes_not_open") {
       setReadOnly(n, true, code);
-      showError(readonlyText(code));
+      if (n.sent) reloadAfterRefusal(n, code);
     } else if (code === "notes_rate_limited") {
       // The refused update is not stored: a re-join makes the server ask (step 1) and our step 2 brings it.
       showError(tr("notes_rate_limited"), true);
@@ -362,6 +377,22 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     } else {
       showError(tr("notes_error_generic", { message: data.message || code }));
     }
+  }
+
+  /**
+   * The server refused a change of ours (the note is read-only now). Yjs cannot take it back, so load the note
+   * afresh from the server; the text as this participant had it is kept on the page if it differs.
+   */
+  function reloadAfterRefusal(n, code) {
+    const mine = n.ytext.toString();
+    const { session, title, explicit } = n;
+    closeNote();
+    openNote(session, title, explicit);
+    if (note) {
+      note.compareWith = mine;
+      note.refusedCode = code;
+    }
+    render();
   }
 
   // -- what the panel says ---------------------------------------------------------------------------------
