@@ -303,9 +303,14 @@ def state_pushes(ev) -> list[Push]:
     out = []
     for rnd, s in brainstorms(ev.program):
         acc = access(ev, None, s.id, state)
-        out.append(Push("notes:state", channel_note(ev.program.slug, s.id), {
+        channel = channel_note(ev.program.slug, s.id)
+        out.append(Push("notes:state", channel, {
             "session": s.id, "readonly": acc.readonly, "reason": acc.reason,
             "message": both(acc.reason) if acc.reason else None}))
+        if not acc.readonly:
+            # Writable now: ask every socket of the note for what the store lacks (sync step 1), so that a
+            # change refused while the note was not open yet is stored now rather than lost.
+            out.append(Push("notes:message", channel, (s.id, yprotocol.step1(store().state_vector(s.id)))))
     return out
 
 

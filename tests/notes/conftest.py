@@ -48,3 +48,9 @@ def note_clients():
     yield make
     with ThreadPoolExecutor(max(1, min(32, len(opened)))) as pool:
         list(pool.map(lambda c: c.close(), opened))
+
+
+def mute(listener):
+    """A plain support.Listener that joins a note: ignore the binary `notes:message` (two arguments)."""
+    listener.sio.on("notes:message", lambda *args: None)
+    return listener
