@@ -192,7 +192,9 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       setReadOnly(n, ack.readonly, ack.reason);
       n.votes = new Map((ack.cards || []).map((c) => [c.id, Boolean(c.voted)]));
       n.cards = new Map((ack.cards || []).map((c) => [c.id, c]));
-      n.pending = []; // whatever they held goes along in our step 2 (the answer to the server's step 1)
+      // Changes queued while not joined: most went along in our step 2 (the answer to the server's step 1, which
+      // may come before this answer); send them anyway, Yjs ignores what it already has.
+      if (n.pending.length && !n.flushTimer) n.flushTimer = setTimeout(() => flush(n), 0);
       const P = window.PleinNotes;
       const encoder = P.encoding.createEncoder();
       P.encoding.writeVarUint(encoder, MSG_SYNC);
@@ -744,10 +746,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
   }
 
   function connected() {
-    if (note) {
-      note.pending = []; // the step 2 after the re-join carries them
-      join(note);
-    }
+    if (note) join(note);
     if (yieldWanted) loadYield();
   }
 
