@@ -381,7 +381,8 @@ def test_english_page_and_reconnect_merges_offline_edits(server, new_page):
 def test_the_page_keeps_to_the_server_limits(start_server, new_page):
     """With a slow rate and small updates configured, the page learns the limits from the join: a fast typist's
     text all arrives without being refused, and a paste over the (small) limit is kept on the page, not sent."""
-    server = start_server(env={"PLEIN_NOTES_RATE": "4", "PLEIN_NOTES_MAX_UPDATE_BYTES": "2000"})
+    server = start_server(env={"PLEIN_NOTES_RATE": "4", "PLEIN_NOTES_MAX_UPDATE_BYTES": "2000",
+                               "PLEIN_NOTES_MAX_NOTE_BYTES": "4000"})
     anna_w = new_page(viewport=LAPTOP)
     bert_w = new_page(viewport=PHONE)
     anna = choose_brainstorm(anna_w, server, "Anna")
@@ -408,5 +409,26 @@ def test_the_page_keeps_to_the_server_limits(start_server, new_page):
     # A smaller piece goes through.
     anna.keyboard.type("Kort stuk.")
     wait_text(bert, "t.endsWith('Kort stuk.')")
+    anna.locator("#notes-kept-dismiss").click()
+
+    # The note fills up (4000 bytes here): whichever side notices first (the page's estimate or the server's
+    # count), the participant is told the notes are full, the text that did not fit is kept to copy, and both
+    # pages still show the same, stored note.
+    for i in range(12):
+        anna.keyboard.insert_text(f" Deel {i:02d}: " + "vol " * 80)
+        if anna.locator("#notes-kept").is_visible():
+            break
+    expect(anna.locator("#notes-error")).to_contain_text("vol", timeout=SYNC)
+    assert "Deel" in anna.input_value("#notes-kept-text")
+
+    def stored() -> str:
+        return requests.get(server.api(f"/notes/{SESSION}.json"), headers={"Authorization": f"Bearer {MODERATOR_KEY}"},
+                            timeout=5).json()["text"]
+
+    for page in (anna, bert):  # the stored note no longer changes: only refused changes came after it
+        page.wait_for_function("s => window.plein.notes.note && window.plein.notes.note.synced"
+                               " && window.plein.notes.note.text === s", arg=stored(), timeout=SYNC)
+    assert note_text(anna) == note_text(bert) == stored()
+    assert "Deel 00" in stored() and len(stored().encode()) < 4000
     for watch in (anna_w, bert_w):
         assert [e for e in watch.errors if "external_api" not in e] == []

@@ -100,10 +100,10 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       session: sessionId, title, doc, ytext, awareness, undoManager, editor: null,
       readonly: true, reason: null, joined: false, synced: false, refused: null,
       limits: { ...DEFAULT_LIMITS }, cards: new Map(), votes: new Map(), editing: null,
-      pending: [], flushTimer: null, lastSent: 0, awarenessTimer: null, lastAwareness: 0,
+      pending: [], log: [], flushTimer: null, lastSent: 0, awarenessTimer: null, lastAwareness: 0,
       noteBytes: 0, sizeTimer: null, joinTimer: null, round: null,
       sent: 0, // changes of ours sent on this doc (a refusal for a doc we replaced is not about this one)
-      compareWith: null, refusedCode: null, // after a refusal: our text then, to keep it if the server's differs
+      compareWith: null, refusedReason: null, // after a refusal: our text then, kept if the server's differs
       explicit, // opened by the participant (an earlier brainstorm), not by the clock
     };
     note = n;
@@ -115,7 +115,6 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     doc.on("update", (update, origin) => {
       if (origin !== REMOTE) queueUpdate(n, update);
       scheduleSize(n);
-      exposed.text = ytext.toString();
     });
     awareness.on("update", ({ added, updated, removed }, origin) => {
       if (origin === "local") queueAwareness(n);
@@ -220,23 +219,21 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
       const decoder = P.decoding.createDecoder(bytes);
       const type = P.decoding.readVarUint(decoder);
-      if (type === MSG_SYNC) {
+      if (type === MSG_SYNC && bytes[1] === 0) {
+        // The server's step 1: answer with our step 2, everything the server lacks (offline edits included).
+        // It is sent even when empty (the server accepts an empty step 2 also on a read-only note).
+        P.decoding.readVarUint(decoder);
+        answerStep1(n, P.decoding.readVarUint8Array(decoder));
+      } else if (type === MSG_SYNC) {
         const encoder = P.encoding.createEncoder();
         P.encoding.writeVarUint(encoder, MSG_SYNC);
         const kind = P.syncProtocol.readSyncMessage(decoder, encoder, n.doc, REMOTE);
-        // The answer to the server's step 1 is our step 2: everything the server lacks, offline edits included.
-        // It is sent even when empty (the server accepts an empty step 2 also on a read-only note).
-        if (P.encoding.length(encoder) > 1) {
-          const answer = P.encoding.toUint8Array(encoder);
-          if (answer.length > 4) n.sent += 1; // a step 2 that carries changes (an empty one is 4 bytes)
-          sendChecked(n, answer, true);
-        }
         if (kind === STEP2 && !n.synced) {
           n.synced = true;
           renderStatus();
           if (n.compareWith !== null) {
             if (n.ytext.toString() !== n.compareWith) {
-              keep(n.compareWith, tr("notes_not_saved", { reason: readonlyText(n.refusedCode) }));
+              keep(n.compareWith, tr("notes_not_saved", { reason: n.refusedReason }));
             }
             n.compareWith = null;
           }
@@ -249,6 +246,32 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     } catch (error) {
       console.warn("notes: a message could not be read", error);
     }
+  }
+
+  /**
+   * Our step 2 for the server's state vector. When it would be over the size limit (much typed while offline
+   * or refused for the rate), send instead our own updates that the server lacks, as ordinary paced updates.
+   */
+  function answerStep1(n, stateVector) {
+    const P = window.PleinNotes;
+    const diff = P.Y.encodeStateAsUpdate(n.doc, stateVector);
+    const known = P.Y.decodeStateVector(stateVector);
+    const lacking = (update) => {
+      for (const [client, clock] of P.Y.parseUpdateMeta(update).to) if (clock > (known.get(client) || 0)) return true;
+      return false;
+    };
+    n.log = n.log.filter(lacking); // what the server has need not be kept for this any more
+    if (diff.length + 8 <= n.limits.max_update_bytes) {
+      const encoder = P.encoding.createEncoder();
+      P.encoding.writeVarUint(encoder, MSG_SYNC);
+      P.syncProtocol.writeSyncStep2(encoder, n.doc, stateVector);
+      if (diff.length > 2) n.sent += 1; // carries changes (an empty update is 2 bytes)
+      send(n, P.encoding.toUint8Array(encoder));
+      n.pending = []; // all of it was in this step 2
+      return;
+    }
+    for (const update of n.log) if (!n.pending.includes(update)) n.pending.push(update);
+    scheduleFlush(n);
   }
 
   /** Send a sync message unless it is over the server's limit (the user is told; the text stays here). */
@@ -265,7 +288,12 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
   // Local updates go out merged, at most half the server's rate, so a fast typist is never refused.
   function queueUpdate(n, update) {
     n.pending.push(update);
-    if (n.flushTimer) return;
+    n.log.push(update);
+    scheduleFlush(n);
+  }
+
+  function scheduleFlush(n) {
+    if (n.flushTimer || !n.pending.length) return;
     const gap = Math.max(16, 2000 / Math.max(1, n.limits.updates_per_second));
     const wait = Math.max(0, n.lastSent + gap - Date.now());
     n.flushTimer = setTimeout(() => flush(n), wait);
@@ -277,20 +305,24 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     if (note !== n || !n.pending.length) return;
     if (!socket.connected || !n.joined) return; // kept: they go along in the step 2 after the re-join
     const P = window.PleinNotes;
-    const updates = n.pending;
-    n.pending = [];
-    const batches = [];
-    const merged = updates.length > 1 ? P.Y.mergeUpdates(updates) : updates[0];
-    if (merged.length + 8 <= n.limits.max_update_bytes) batches.push(merged);
-    else batches.push(...updates); // too big together: one by one (each passed the editor's guard)
-    for (const update of batches) {
-      const encoder = P.encoding.createEncoder();
-      P.encoding.writeVarUint(encoder, MSG_SYNC);
-      P.syncProtocol.writeUpdate(encoder, update);
-      sendChecked(n, P.encoding.toUint8Array(encoder));
-      n.sent += 1;
+    // One message per tick: as many queued updates, merged, as fit in the size limit (a merge is never larger
+    // than its parts together); the rest waits for the next tick.
+    const room = n.limits.max_update_bytes - 16;
+    let take = 0;
+    let size = 0;
+    while (take < n.pending.length && (take === 0 || size + n.pending[take].length <= room)) {
+      size += n.pending[take].length;
+      take += 1;
     }
+    const batch = n.pending.splice(0, take);
+    const update = batch.length > 1 ? P.Y.mergeUpdates(batch) : batch[0];
+    const encoder = P.encoding.createEncoder();
+    P.encoding.writeVarUint(encoder, MSG_SYNC);
+    P.syncProtocol.writeUpdate(encoder, update);
+    sendChecked(n, P.encoding.toUint8Array(encoder));
+    n.sent += 1;
     n.lastSent = Date.now();
+    scheduleFlush(n);
     renderStatus();
   }
 
@@ -363,14 +395,17 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const n = note;
     if (!n || !data || data.session !== n.session) return;
     const code = data.code;
-    if (code === "notes_closed" || code === "notes_not_open") {
+    if (code === "notes_not_open") {
+      setReadOnly(n, true, code); // stored when the round starts: the server then asks (step 1) for it
+    } else if (code === "notes_closed") {
       setReadOnly(n, true, code);
-      if (n.sent) reloadAfterRefusal(n, code);
-    } else if (code === "notes_rate_limited") {
-      // The refused update is not stored: a re-join makes the server ask (step 1) and our step 2 brings it.
-      showError(tr("notes_rate_limited"), true);
-      clearTimeout(n.joinTimer);
-      n.joinTimer = setTimeout(() => join(n), 1000);
+      if (n.sent) reloadAfterRefusal(n, readonlyText(code));
+    } else if (code === "notes_rate_limited" || code === "redis_down") {
+      // Not stored; the server sends its step 1 within a second and our answer brings what it lacks.
+      showError(code === "redis_down" ? (data.message || code) : tr("notes_rate_limited"), true);
+    } else if (code === "note_update_too_large" || code === "note_too_large") {
+      // Only when the server counts more than this page could (its limits are in the join's answer).
+      if (n.sent) reloadAfterRefusal(n, data.message || code);
     } else if (code === "notes_not_joined") {
       join(n);
     } else if (code === "notes_forbidden") {
@@ -385,14 +420,14 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
    * The server refused a change of ours (the note is read-only now). Yjs cannot take it back, so load the note
    * afresh from the server; the text as this participant had it is kept on the page if it differs.
    */
-  function reloadAfterRefusal(n, code) {
+  function reloadAfterRefusal(n, reason) {
     const mine = n.ytext.toString();
     const { session, title, explicit } = n;
     closeNote();
     openNote(session, title, explicit);
     if (note) {
       note.compareWith = mine;
-      note.refusedCode = code;
+      note.refusedReason = reason;
     }
     render();
   }
