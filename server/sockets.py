@@ -47,6 +47,7 @@ def on_connect(auth=None):
         error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]
         raise ConnectionRefusedError(error["message"], error)  # the client sees {message, data: {code, message}}
     ev = evening()
+    notes.nodelay(request.environ)
     kind, participant = who
     session["socket_role"] = kind
     session["socket_lang"] = _lang(auth)

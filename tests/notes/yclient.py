@@ -18,7 +18,8 @@ from rooms.notes import integrated
 
 
 class NoteClient:
-    def __init__(self, url: str, auth: dict, session: str, name: str = "client", reconnect: bool = False):
+    def __init__(self, url: str, auth: dict, session: str, name: str = "client", reconnect: bool = False,
+                 recheck: bool = True):
         self.url, self.auth, self.session, self.name = url, auth, session, name
         self.doc = Doc()
         self.text = self.doc.get("notes", type=Text)
@@ -33,9 +34,11 @@ class NoteClient:
         self.synced = False  # got step 2 since the last (re)join
         self.join_answer: dict | None = None
         self.on_update = None  # callback(update bytes, arrival monotonic time) for the benchmark
+        self.on_sent = None  # callback(update bytes, send monotonic time) for the benchmark
         self._remote = False
         self.joined = False  # updates are sent only after notes:join on this connection
         self.pending: list[bytes] = []
+        self.recheck = recheck  # re-apply updates yrs left pending (costly; the benchmark turns it off)
         self._websockets: list = []  # every connection's WebSocket: one cut by a dead server is closed here
         self.local = 0  # local transactions
         self.sent = 0  # of them sent as updates
@@ -146,6 +149,8 @@ class NoteClient:
         """Apply a remote update; keep those yrs holds as pending and apply them again after later ones
         (pycrdt 0.14 does not always integrate a pending update by itself once its predecessor arrives)."""
         self.doc.apply_update(update)
+        if not self.recheck:
+            return
         self.pending.append(update)
         for _ in range(10):
             state = self.doc.get_state()
@@ -165,6 +170,8 @@ class NoteClient:
         if self.sio.connected and self.joined:
             try:
                 self.sent += 1
+                if self.on_sent:
+                    self.on_sent(event.update, time.monotonic())
                 self.sio.emit("notes:message", (self.session, yprotocol.update(event.update)))
             except Exception:  # disconnected meanwhile: the resync after the reconnect carries it
                 pass
@@ -179,6 +186,7 @@ class NoteClient:
             return str(self.text)
 
     def insert(self, index: int, s: str):
+        # (pycrdt counts a Text's positions in UTF-8 bytes: tests type ASCII, so positions are characters)
         with self.lock:
             self.text.insert(min(index, len(self.text)), s)
 
