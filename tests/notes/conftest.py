@@ -1,4 +1,4 @@
-"""Fixtures of the notes tests: servers on tests/data/notes.toml, seated participants, pycrdt clients."""
+"""Fixtures of the notes tests: servers on tests/data/notes.toml and pycrdt clients (helpers: notes_support.py)."""
 from __future__ import annotations
 
 import os
@@ -6,15 +6,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from support import MODERATOR_KEY, ROOT  # noqa: E402
+from notes_support import NOTES_PROGRAM  # noqa: E402
 from yclient import NoteClient  # noqa: E402
-
-NOTES_PROGRAM = ROOT / "tests" / "data" / "notes.toml"
-MOD = {"Authorization": f"Bearer {MODERATOR_KEY}"}
 
 
 @pytest.fixture
@@ -23,15 +19,6 @@ def notes_server(start_server):
     def start(env: dict | None = None):
         return start_server("--program", str(NOTES_PROGRAM), env=env, jitsi=None)
     return start
-
-
-def seat(server, name: str, session: str = "idee", round_id: str = "ronde-1") -> dict:
-    """A new participant who chose `session` (before the round starts): {"id", "name", "token"}."""
-    person = server.join(name)
-    resp = requests.put(server.api("/participants/me/choices"), json={round_id: session},
-                        headers={"Authorization": f"Bearer {person['token']}"}, timeout=5)
-    assert resp.status_code == 200, resp.text
-    return person
 
 
 @pytest.fixture
@@ -48,9 +35,3 @@ def note_clients():
     yield make
     with ThreadPoolExecutor(max(1, min(32, len(opened)))) as pool:
         list(pool.map(lambda c: c.close(), opened))
-
-
-def mute(listener):
-    """A plain support.Listener that joins a note: ignore the binary `notes:message` (two arguments)."""
-    listener.sio.on("notes:message", lambda *args: None)
-    return listener

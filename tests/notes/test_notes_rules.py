@@ -10,7 +10,7 @@ import pytest
 import redis
 import requests
 
-from conftest import MOD, mute, seat
+from notes_support import MOD, mute, seat
 from rooms import yprotocol
 from support import MODERATOR_KEY, SLUG
 

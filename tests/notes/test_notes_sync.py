@@ -9,7 +9,7 @@ import pytest
 import redis
 from pycrdt import Doc, Text
 
-from conftest import seat
+from notes_support import seat
 from support import SLUG
 
 pytestmark = pytest.mark.socket
