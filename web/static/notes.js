@@ -137,7 +137,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     render();
   }
 
-  function closeNote() {
+  /** Drop the open note; `leave: false` when it is opened again at once (a leave could overtake the join). */
+  function closeNote({ leave = true } = {}) {
     if (!note) return;
     const n = note;
     note = null;
@@ -150,7 +151,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       // Tell the others this cursor is gone, then leave the note's room.
       window.PleinNotes.awarenessProtocol.removeAwarenessStates(n.awareness, [n.doc.clientID], "local");
       sendAwarenessNow(n);
-      socket.emit("notes:leave", { session: n.session });
+      if (leave) socket.emit("notes:leave", { session: n.session });
     }
     n.editor.destroy();
     n.awareness.destroy();
@@ -423,7 +424,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
   function reloadAfterRefusal(n, reason) {
     const mine = n.ytext.toString();
     const { session, title, explicit } = n;
-    closeNote();
+    closeNote({ leave: false });
     openNote(session, title, explicit);
     if (note) {
       note.compareWith = mine;
