@@ -292,6 +292,8 @@ def test_two_write_together_third_reads_then_closed_and_exported(server, new_pag
     mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
     section = mod.locator("#notes-exports")
     expect(section.locator("h2")).to_have_text("Aantekeningen")
+    section.scroll_into_view_if_needed()
+    shot(mod, "notes-moderator")
     row = section.locator(f"[data-session={SESSION}]")
     expect(row).to_contain_text(TITLE)
     assert row.locator("a", has_text="Markdown").get_attribute("href") == f"/api/events/{SLUG}/notes/{SESSION}.md"
