@@ -46,8 +46,14 @@ def clock(server, action: str, **body):
 def wait_live(page):
     """The note is open, joined, synced and writable."""
     page.locator("#notes").wait_for()
-    page.wait_for_function("() => { const n = window.plein.notes && window.plein.notes.note;"
-                           " return n && n.synced && !n.readonly; }", timeout=SYNC)
+    try:
+        page.wait_for_function("() => { const n = window.plein.notes && window.plein.notes.note;"
+                               " return n && n.synced && !n.readonly; }", timeout=SYNC)
+    except PlaywrightTimeout:
+        seen = page.evaluate("(() => { const n = window.plein.notes.note; return n && {joined: n.joined,"
+                             " synced: n.synced, readonly: n.readonly, status: document.querySelector('#notes-status')"
+                             ".textContent, state: window.plein.state && window.plein.state.room}; })()")
+        raise AssertionError(f"the note never became live: {seen}") from None
     expect(page.locator("#notes-status")).to_have_attribute("data-kind", "live")
 
 

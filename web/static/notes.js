@@ -179,6 +179,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
         setReadOnly(n, true, ack.error.code);
         showError(ack.error.message);
         renderStatus();
+        askAgainSoon(n, ack.error.code === "notes_forbidden");
         return;
       }
       n.refused = null;
@@ -190,6 +191,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
         setText(view.session, `· ${ack.title}`);
       }
       setReadOnly(n, ack.readonly, ack.reason);
+      askAgainSoon(n, ack.readonly && ack.reason === "notes_not_open");
       n.votes = new Map((ack.cards || []).map((c) => [c.id, Boolean(c.voted)]));
       n.cards = new Map((ack.cards || []).map((c) => [c.id, c]));
       // Changes queued while not joined: most went along in our step 2 (the answer to the server's step 1, which
@@ -205,6 +207,17 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       renderStatus();
       onChange();
     });
+  }
+
+  /**
+   * The clock put this participant in this brainstorm, yet the server said "not yet" or "not yours": the join
+   * crossed the transition (or a seat being written). Ask again a few times.
+   */
+  function askAgainSoon(n, stale) {
+    if (!stale || n.session !== autoSession || (n.retries || 0) >= 3) return;
+    n.retries = (n.retries || 0) + 1;
+    clearTimeout(n.joinTimer);
+    n.joinTimer = setTimeout(() => { if (note === n) join(n); }, 1500 * n.retries);
   }
 
   function send(n, bytes) {
