@@ -109,6 +109,15 @@ def test_two_write_together_third_reads_then_closed_and_exported(server, new_pag
     expect(anna.locator("#notes-people")).to_contain_text("Bert Jansen", timeout=SYNC)
     expect(bert.locator("#notes-people")).to_contain_text("Anna de Vries", timeout=SYNC)
     expect(anna.locator("#notes-people")).to_contain_text("Anna de Vries (jij)")
+    # Each person has a colour of their own, also when two start with the same one.
+    two_colours = ("() => { const dots = [...document.querySelectorAll('#notes-people .notes__dot')]"
+                   ".map(d => d.style.background); return dots.length === 2 && dots[0] !== dots[1]; }")
+    anna.wait_for_function(two_colours, timeout=SYNC)
+    colour = anna.evaluate("window.plein.notes.note.awareness.getLocalState().user.color")
+    bert.evaluate("c => { const a = window.plein.notes.note.awareness;"
+                  " a.setLocalStateField('user', {...a.getLocalState().user, color: c}); }", colour)
+    anna.wait_for_function(two_colours, timeout=SYNC)
+    bert.wait_for_function(two_colours, timeout=SYNC)
 
     # At the same time: Anna types at the end, Bert from the start, in interleaved bursts that do not wait for
     # each other, so their edits cross on the wire. Where their cursors meet, the CRDT may interleave letters of

@@ -118,13 +118,14 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     });
     awareness.on("update", ({ added, updated, removed }, origin) => {
       if (origin === "local") queueAwareness(n);
+      if (added.length || updated.length) fixColour(n);
       if (added.length || removed.length || updated.length) renderPeople();
     });
     undoManager.on("stack-item-added", renderUndo);
     undoManager.on("stack-item-popped", renderUndo);
     undoManager.on("stack-cleared", renderUndo);
     exposed.note = { session: sessionId, get text() { return ytext.toString(); }, get readonly() { return n.readonly; },
-      get synced() { return n.synced; }, get joined() { return n.joined; }, editor: n.editor, doc,
+      get synced() { return n.synced; }, get joined() { return n.joined; }, editor: n.editor, doc, awareness,
       get shown() { return n.editor.view.state.doc.toString(); } };
     attr(view.download, "href", `${base}/sessions/${encodeURIComponent(sessionId)}/notes.md`);
     show(view.download, true);
@@ -503,6 +504,24 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const n = note;
     view.undo.disabled = !n || n.readonly || n.undoManager.undoStack.length === 0;
     view.redo.disabled = !n || n.readonly || n.undoManager.redoStack.length === 0;
+  }
+
+  /** Two people with one colour: the one with the larger id takes the next colour nobody here has. */
+  function fixColour(n) {
+    const mine = n.awareness.getLocalState() && n.awareness.getLocalState().user;
+    if (!mine) return;
+    const others = [...n.awareness.getStates()].filter(([id, st]) => id !== n.doc.clientID && st && st.user
+      && st.user.id !== me.id).map(([, st]) => st.user);
+    if (!others.some((u) => u.color === mine.color && String(u.id) < String(me.id))) return;
+    const taken = new Set(others.map((u) => u.color));
+    const start = COLOURS.indexOf(mine.color);
+    for (let i = 1; i < COLOURS.length; i += 1) {
+      const colour = COLOURS[(start + i) % COLOURS.length];
+      if (!taken.has(colour)) {
+        n.awareness.setLocalStateField("user", { ...mine, color: colour, colorLight: `${colour}33` });
+        return;
+      }
+    }
   }
 
   function renderPeople() {
