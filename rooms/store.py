@@ -159,8 +159,20 @@ def queue_channel(r: redis.Redis, slug: str) -> str:
 
 
 def connect(url: str) -> redis.Redis:
-    """A client (with its own pool) that returns str, with timeouts so a dead Redis fails fast."""
-    return redis.Redis.from_url(
-        url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5,
-        health_check_interval=30, retry_on_timeout=True,
+    """A client (with its own pool) that returns str, with timeouts so a dead Redis fails fast. The pool
+    waits (up to 10 s) for a free connection when a burst of handlers holds all 256, rather than failing."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=256, timeout=10, decode_responses=True, socket_connect_timeout=3,
+        socket_timeout=5, health_check_interval=30, retry_on_timeout=True,
     )
+    return redis.Redis(connection_pool=pool)
+
+
+def connect_binary(url: str) -> redis.Redis:
+    """A client that returns bytes (the notes' Yjs updates), with the same timeouts. Its pool waits for a
+    free connection (up to 10 s) instead of failing at once when a burst of updates holds them all."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=256, timeout=10, decode_responses=False, socket_connect_timeout=3,
+        socket_timeout=5, health_check_interval=30, retry_on_timeout=True,
+    )
+    return redis.Redis(connection_pool=pool)

@@ -86,9 +86,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
         ping_interval=20,
         ping_timeout=20,
-        max_http_buffer_size=64 * 1024,
+        # Room for a notes update twice over the limit, so that one gets a coded error, not a cut connection.
+        max_http_buffer_size=max(64 * 1024, 2 * app.config["PLEIN_NOTES_MAX_UPDATE_BYTES"] + 4096),
     )
-    from . import sockets  # noqa: F401  (registers the handlers on `socketio`)
+    from . import notes, sockets  # noqa: F401  (registers the handlers on `socketio`)
+    notes.init_app(app, r)
 
     if app.config["PLEIN_TICKER"]:
         from . import ticker

@@ -18,6 +18,19 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name}={raw!r} is not a number") from None
 
 
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SystemExit(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -51,6 +64,11 @@ def from_env() -> dict:
         "JITSI_MUC_DOMAIN": env("JITSI_MUC_DOMAIN") or "",
         "JITSI_ROOM_SIZE_INTERVAL": _float("JITSI_ROOM_SIZE_INTERVAL", 10.0),
         "PLEIN_PRESENCE_TTL": _float("PLEIN_PRESENCE_TTL", 15.0),
+        # brainstorm notes (rooms/notes.py; docs/deploy.md)
+        "PLEIN_NOTES_MAX_UPDATE_BYTES": _int("PLEIN_NOTES_MAX_UPDATE_BYTES", 32 * 1024),
+        "PLEIN_NOTES_MAX_NOTE_BYTES": _int("PLEIN_NOTES_MAX_NOTE_BYTES", 1024 * 1024),
+        "PLEIN_NOTES_RATE": _int("PLEIN_NOTES_RATE", 60),
+        "PLEIN_NOTES_COMPACT_EVERY": _int("PLEIN_NOTES_COMPACT_EVERY", 200),
         "SESSION_COOKIE_NAME": "plein_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

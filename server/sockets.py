@@ -13,7 +13,7 @@ from rooms.errors import PleinError
 from rooms.evening import channel_hosts, channel_session
 from rooms.overview import help_wire
 
-from . import moderation
+from . import moderation, notes
 from .app import socketio
 from .auth import evening, moderator_actor, participant_actor
 
@@ -47,6 +47,7 @@ def on_connect(auth=None):
         error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]
         raise ConnectionRefusedError(error["message"], error)  # the client sees {message, data: {code, message}}
     ev = evening()
+    notes.nodelay(request.environ)
     kind, participant = who
     session["socket_role"] = kind
     session["socket_lang"] = _lang(auth)
@@ -75,6 +76,7 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    notes.on_disconnect()
     pid = session.get("socket_pid")
     if pid:
         evening().presence.disconnect(pid, request.sid)
@@ -126,6 +128,8 @@ def _moderator_event(name: str):
 
 for _name in moderation.ACTIONS:
     _moderator_event(_name)
+
+notes.register(socketio)
 
 
 @socketio.on("help:ask")

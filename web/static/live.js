@@ -10,6 +10,7 @@ import {
 import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
+import { notesPanel } from "./notes.js";
 
 const config = readConfig();
 const tr = translator(config.strings);
@@ -78,6 +79,7 @@ let mePhase; // the phase (or status) `me` was last refreshed for
 let mineTimer = null;
 let switchPending = null; // {session, title} after an accepted switch, until the server moves the page
 let switchTimer = null;
+let notes = null; // the brainstorm notes panel (notes.js), made once the socket exists
 
 // -- Jitsi ------------------------------------------------------------------------------------------
 
@@ -219,6 +221,7 @@ function handleState(state) {
   wantRoom(state.room);
   prefetchNextJwt(state);
   host.state(state);
+  if (notes) notes.state(state);
   render();
 }
 
@@ -594,8 +597,16 @@ function renderMine() {
       else if (phase.kind === "break") text = tr("mine_break");
       else {
         const session = seatIn(phase);
-        if (session) text = session.title;
-        else if (roundStatus(phase.id) === "over") text = "–";
+        if (session) {
+          text = session.title;
+          // A brainstorm that is over: its notes stay readable for the rest of the evening.
+          if (session.kind === "brainstorm" && roundStatus(phase.id) === "over" && notes) {
+            const read = el("button", { class: "button button--small program__notes", type: "button", dataset: { notes: session.id } },
+              tr("mine_read_notes"));
+            read.addEventListener("click", () => notes.openSession(session.id, session.title));
+            return [el("p", { class: "program__where" }, el("span", { class: "visually-hidden" }, `${tr("mine_where")}: `), text), read];
+          }
+        } else if (roundStatus(phase.id) === "over") text = "–";
         else {
           text = tr("mine_not_chosen");
           open = true;
@@ -656,13 +667,20 @@ renderMine();
 loadJitsi().catch(() => {}); // start early; a failure shows when a room is wanted
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
+plein.socket = socket; // for tests: they close and reopen it to show what a lost connection does
+notes = notesPanel({
+  tr, config, socket, base,
+  layout: (on) => qs("main.live").classList.toggle("has-notes", on),
+});
 socket.on("connect", () => {
   freshConnection = true;
   refused = null;
   connection.show(null);
   help.load(); // a request may have been answered or closed while away
+  notes.connected();
 });
 socket.on("disconnect", (reason) => {
+  notes.disconnected();
   if (unloading) return;
   connection.show(tr("conn_lost"));
   if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000); // not retried by itself

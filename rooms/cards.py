@@ -1,0 +1,143 @@
+"""Idea cards of a brainstorm session, in Redis.
+
+Keys under `plein:{<slug>}:`:
+- `cards:<session>`: sorted set of card ids, scored by creation time (ms).
+- `card:<session>:<id>`: hash text, author_id, author_name, created_at, updated_at (epoch seconds).
+- `card-votes:<session>:<id>`: set of the ids of who voted for it (one vote each, toggled atomically).
+Display order: votes descending, then oldest first.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+import redis
+
+from .console import clean_text
+from .errors import PleinError
+from .store import Keys
+from .timeline import iso
+
+CARD_MAX = 280
+
+# Toggle a vote; {voted (0|1), votes}, or -1 when the card is gone.
+_VOTE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local voted
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('SREM', KEYS[2], ARGV[1]); voted = 0
+else
+  redis.call('SADD', KEYS[2], ARGV[1]); voted = 1
+end
+return {voted, redis.call('SCARD', KEYS[2])}
+"""
+
+# Edit (ARGV[2] = text) or withdraw (ARGV[2] = '') only one's own card: 1 ok, -1 gone, -2 not yours.
+_OWN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'author_id') ~= ARGV[1] then return -2 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'text', ARGV[2], 'updated_at', ARGV[3])
+end
+return 1
+"""
+
+
+class Cards:
+    def __init__(self, r: redis.Redis, keys: Keys, tz, now=time.time):
+        self.r = r
+        self.keys = keys
+        self.tz = tz
+        self.now = now
+        self._vote = r.register_script(_VOTE)
+        self._own = r.register_script(_OWN)
+
+    def _index(self, session_id: str) -> str:
+        return self.keys("cards", session_id)
+
+    def _card(self, session_id: str, card_id: str) -> str:
+        return self.keys("card", session_id, card_id)
+
+    def _votes(self, session_id: str, card_id: str) -> str:
+        return self.keys("card-votes", session_id, card_id)
+
+    def _wire(self, card_id: str, h: dict, votes: int, voted: bool | None) -> dict:
+        card = {"id": card_id, "text": h["text"], "author": {"id": h["author_id"], "name": h["author_name"]},
+                "votes": votes, "created_at": iso(float(h["created_at"]), self.tz),
+                "updated_at": iso(float(h["updated_at"]), self.tz)}
+        if voted is not None:
+            card["voted"] = voted
+        return card
+
+    def list(self, session_id: str, voter: str | None = None, *, with_voted: bool = True) -> list[dict]:
+        """Every card in display order; `voted` for `voter` unless with_voted is False."""
+        ids = self.r.zrange(self._index(session_id), 0, -1)
+        if not ids:
+            return []
+        with self.r.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hgetall(self._card(session_id, cid))
+                pipe.scard(self._votes(session_id, cid))
+                pipe.sismember(self._votes(session_id, cid), voter or "")
+            raw = pipe.execute()
+        cards = []
+        for i, cid in enumerate(ids):
+            h, votes, voted = raw[3 * i], raw[3 * i + 1], raw[3 * i + 2]
+            if h:
+                cards.append(self._wire(cid, h, int(votes), bool(voted) if with_voted else None))
+        cards.sort(key=lambda c: -c["votes"])  # stable: equal votes stay oldest first (the index order)
+        return cards
+
+    def get(self, session_id: str, card_id, voter: str | None = None) -> dict:
+        if not isinstance(card_id, str) or not card_id:
+            raise PleinError("bad_field", field="card")
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._card(session_id, card_id))
+            pipe.scard(self._votes(session_id, card_id))
+            pipe.sismember(self._votes(session_id, card_id), voter or "")
+            h, votes, voted = pipe.execute()
+        if not h:
+            raise PleinError("unknown_card", 404)
+        return self._wire(card_id, h, int(votes), None if voter is None else bool(voted))
+
+    def add(self, session_id: str, author: dict, raw_text) -> dict:
+        text = clean_text(raw_text, max_len=CARD_MAX, code="card")
+        card_id = secrets.token_hex(6)
+        now = self.now()
+        with self.r.pipeline() as pipe:
+            pipe.hset(self._card(session_id, card_id), mapping={
+                "text": text, "author_id": author["id"], "author_name": author["name"],
+                "created_at": f"{now:.3f}", "updated_at": f"{now:.3f}"})
+            pipe.zadd(self._index(session_id), {card_id: int(now * 1000)})
+            pipe.execute()
+        return self.get(session_id, card_id, author["id"])
+
+    def _own_action(self, session_id: str, card_id, author_id: str, text: str) -> None:
+        if not isinstance(card_id, str) or not card_id:
+            raise PleinError("bad_field", field="card")
+        result = self._own(keys=[self._card(session_id, card_id), self._votes(session_id, card_id),
+                                 self._index(session_id)],
+                           args=[author_id, text, f"{self.now():.3f}", card_id])
+        if result == -1:
+            raise PleinError("unknown_card", 404)
+        if result == -2:
+            raise PleinError("card_not_yours", 403)
+
+    def edit(self, session_id: str, card_id, author_id: str, raw_text) -> dict:
+        text = clean_text(raw_text, max_len=CARD_MAX, code="card")
+        self._own_action(session_id, card_id, author_id, text)
+        return self.get(session_id, card_id, author_id)
+
+    def withdraw(self, session_id: str, card_id, author_id: str) -> None:
+        self._own_action(session_id, card_id, author_id, "")
+
+    def vote(self, session_id: str, card_id, voter: str) -> tuple[bool, int]:
+        if not isinstance(card_id, str) or not card_id:
+            raise PleinError("bad_field", field="card")
+        result = self._vote(keys=[self._card(session_id, card_id), self._votes(session_id, card_id)], args=[voter])
+        if result == -1:
+            raise PleinError("unknown_card", 404)
+        return bool(result[0]), int(result[1])

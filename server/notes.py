@@ -1,0 +1,450 @@
+"""Brainstorm notes and idea cards: Socket.IO handlers, the `notes:state` pushes and the HTTP exports.
+
+The wire contract is docs/protocol.md ("Brainstorm notes and idea cards"). Everything is stored in
+Redis by rooms/notes.py and rooms/cards.py; these handlers check who asks and what, store, then relay.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+import threading
+import time
+import zipfile
+
+import redis
+
+from flask import Blueprint, current_app, jsonify, make_response, request, session
+from flask_socketio import emit, join_room, leave_room, rooms
+
+from rooms import yprotocol
+from rooms.cards import CARD_MAX, Cards
+from rooms.errors import PleinError
+from rooms.evening import Push
+from rooms.notes import NoteLimits, NoteStore, access, brainstorms, check_update, find_session
+from rooms.store import connect_binary
+from rooms.timeline import iso
+
+from .auth import current_participant, evening, is_moderator
+
+log = logging.getLogger("plein.notes")
+bp = Blueprint("notes", __name__)
+TOP_CARDS = 5
+
+
+def init_app(app, r) -> None:
+    """The notes' services for this app (a second Redis client that returns bytes)."""
+    ev = app.extensions["plein"]
+    limits = NoteLimits(
+        max_update_bytes=app.config["PLEIN_NOTES_MAX_UPDATE_BYTES"],
+        max_note_bytes=app.config["PLEIN_NOTES_MAX_NOTE_BYTES"],
+        updates_per_second=app.config["PLEIN_NOTES_RATE"],
+        compact_every=app.config["PLEIN_NOTES_COMPACT_EVERY"],
+    )
+    app.extensions["plein.notes"] = NoteStore(connect_binary(app.config["REDIS_URL"]), ev.keys, limits)
+    app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
+    app.register_blueprint(bp)
+
+
+def store() -> NoteStore:
+    return current_app.extensions["plein.notes"]
+
+
+def cards() -> Cards:
+    return current_app.extensions["plein.cards"]
+
+
+def channel_note(slug: str, session_id: str) -> str:
+    """Socket.IO room of the sockets that joined one session's note."""
+    return f"{slug}:notes:{session_id}"
+
+
+def both(code: str) -> str:
+    """A message in Dutch and English at once (for a push that reaches sockets of both languages)."""
+    err = PleinError(code)
+    return f"{err.message('nl')} / {err.message('en')}"
+
+
+# -- Socket.IO ----------------------------------------------------------------------------------
+
+def _lang() -> str:
+    return session.get("socket_lang", "nl")
+
+
+def _viewer():
+    """The socket's participant, or None for a moderator (checked now: a rotated key counts at once)."""
+    ev = evening()
+    if session.get("socket_role") == "moderator":
+        if not ev.is_moderator_fingerprint(session.get("socket_moderator")):
+            raise PleinError("moderator_only", 401)
+        return None
+    participant = ev.participants.get(session.get("socket_pid"))
+    if participant is None:
+        raise PleinError("unauthorized", 401)
+    return participant
+
+
+def _who(viewer) -> dict:
+    """Author / voter identity: the participant, or the moderator's sign-in."""
+    if viewer is not None:
+        return {"id": viewer.id, "name": viewer.name}
+    return {"id": "moderator:" + session.get("moderator_id", "api"),
+            "name": session.get("moderator_name") or "Moderator"}
+
+
+def _joined(session_id) -> bool:
+    return isinstance(session_id, str) and channel_note(evening().program.slug, session_id) in rooms()
+
+
+def _body(data) -> dict:
+    if not isinstance(data, dict):
+        raise PleinError("bad_json")
+    return data
+
+
+def nodelay(environ) -> None:
+    """Send small WebSocket frames at once (TCP_NODELAY). A binary Socket.IO event is two frames (a header,
+    then the bytes); with Nagle's algorithm the second waits for the peer's delayed ACK, which adds up to
+    ~40 ms to every relayed notes update. Finds the socket as simple-websocket does (gevent, gunicorn, werkzeug)."""
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if sock is None:
+        wsgi_input = environ.get("wsgi.input")
+        if wsgi_input is not None and not hasattr(wsgi_input, "raw") and hasattr(wsgi_input, "rfile"):
+            wsgi_input = wsgi_input.rfile
+        sock = getattr(getattr(wsgi_input, "raw", None), "_sock", None)
+    try:
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass  # not a TCP socket we can tune: frames are still sent, only later
+
+
+def register(socketio) -> None:
+    """Add the notes and cards handlers to the Socket.IO server."""
+    _register_cards(socketio)
+
+    @socketio.on("notes:join")
+    def on_join(data=None):
+        ev = evening()
+        viewer = _viewer()
+        acc = access(ev, viewer, _body(data).get("session"))
+        sid = acc.session.id
+        channel = channel_note(ev.program.slug, sid)
+        join_room(channel)
+        emit("notes:message", (sid, yprotocol.step1(store().state_vector(sid))))
+        emit("notes:message", (sid, yprotocol.query_awareness()), to=channel, include_self=False)
+        return {"session": sid, "title": acc.session.title, "round": acc.round.id, "readonly": acc.readonly,
+                "reason": acc.reason, "message": PleinError(acc.reason).message(_lang()) if acc.reason else None,
+                "cards": cards().list(sid, _who(viewer)["id"]),
+                "limits": store().limits.wire(CARD_MAX)}
+
+    @socketio.on("notes:leave")
+    def on_leave(data=None):
+        session_id = _body(data).get("session")
+        if _joined(session_id):
+            _drop(session_id)
+        return {"ok": True}
+
+    @socketio.on("notes:message")
+    def on_message(session_id=None, data=None, *_extra):
+        # One connection's messages are handled one at a time, in the order they arrived: handlers start in
+        # arrival order (each in its own greenlet) and draw a ticket before any I/O; each waits until the ones
+        # before it are done (a plain lock would let a newcomer barge in ahead of waiters). So a connection's
+        # updates are stored and relayed in the order the client sent them. The counter lives in the socket's
+        # own environ (gone with the socket), not in a per-process table.
+        order = request.environ.get("plein.notes.order")
+        if order is None:
+            order = request.environ.setdefault("plein.notes.order", {"next": 0, "serving": 0,
+                                                                     "cond": threading.Condition()})
+        cond = order["cond"]
+        with cond:
+            ticket = order["next"]
+            order["next"] += 1
+            while order["serving"] != ticket:
+                cond.wait()
+        try:
+            _handle(socketio, session_id, data)
+        finally:
+            with cond:
+                order["serving"] += 1
+                cond.notify_all()
+
+
+def _handle(socketio, session_id, data) -> None:
+    try:
+        _message(session_id, data)
+    except yprotocol.Malformed:
+        _refuse(session_id, PleinError("note_message_malformed"))
+    except PleinError as exc:
+        _refuse(session_id, exc)
+        if exc.code == "notes_rate_limited":
+            _resync_later(socketio, session_id)
+    except redis.RedisError as exc:
+        log.warning("notes: %s", exc)
+        _refuse(session_id, PleinError("redis_down", 503))
+        _resync_later(socketio, session_id)
+
+
+def _register_cards(socketio) -> None:
+    @socketio.on("cards:list")
+    def on_cards_list(data=None):
+        viewer = _viewer()
+        acc = access(evening(), viewer, _body(data).get("session"))
+        return {"session": acc.session.id, "cards": cards().list(acc.session.id, _who(viewer)["id"])}
+
+    @socketio.on("cards:add")
+    def on_cards_add(data=None):
+        viewer, acc = _writable(data)
+        card = cards().add(acc.session.id, _who(viewer), data.get("text"))
+        _card_changed(acc.session.id, card)
+        return {"card": card}
+
+    @socketio.on("cards:edit")
+    def on_cards_edit(data=None):
+        viewer, acc = _writable(data)
+        card = cards().edit(acc.session.id, data.get("card"), _who(viewer)["id"], data.get("text"))
+        _card_changed(acc.session.id, card)
+        return {"card": card}
+
+    @socketio.on("cards:withdraw")
+    def on_cards_withdraw(data=None):
+        viewer, acc = _writable(data)
+        cards().withdraw(acc.session.id, data.get("card"), _who(viewer)["id"])
+        emit("cards:removed", {"session": acc.session.id, "card": data["card"]},
+             to=channel_note(evening().program.slug, acc.session.id))
+        return {"ok": True, "card": data["card"]}
+
+    @socketio.on("cards:vote")
+    def on_cards_vote(data=None):
+        viewer, acc = _writable(data)
+        voted, votes = cards().vote(acc.session.id, data.get("card"), _who(viewer)["id"])
+        _card_changed(acc.session.id, cards().get(acc.session.id, data["card"]))
+        return {"card": data["card"], "voted": voted, "votes": votes}
+
+
+def _resync_later(socketio, session_id: str) -> None:
+    """An update that was refused for the rate or failed on Redis is not lost: at the start of the next second
+    the server sends this socket its sync step 1, which the client answers with everything the store lacks.
+    At most one such resync per socket and second (a Redis key)."""
+    app = current_app._get_current_object()
+    sid = request.sid
+    now = time.time()
+    delay = 1.0 - (now - int(now)) + 0.01
+    try:
+        if not store().r.set(store().key(session_id, f"resync:{sid}"), b"1", nx=True, px=int(delay * 1000) + 200):
+            return
+    except redis.RedisError:
+        pass  # Redis away: try the resync anyway
+
+    def resync():
+        socketio.sleep(delay)
+        with app.app_context():
+            try:
+                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))), to=sid)
+            except redis.RedisError:
+                socketio.sleep(1.0)
+                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))),
+                              to=sid)
+    socketio.start_background_task(resync)
+
+
+def _writable(data):
+    viewer = _viewer()
+    acc = access(evening(), viewer, _body(data).get("session"))
+    if acc.readonly:
+        raise PleinError(acc.reason, 409)
+    return viewer, acc
+
+
+def _card_changed(session_id: str, card: dict) -> None:
+    card = {k: v for k, v in card.items() if k != "voted"}
+    emit("cards:changed", {"session": session_id, "card": card},
+         to=channel_note(evening().program.slug, session_id))
+
+
+def _refuse(session_id, exc: PleinError) -> None:
+    emit("notes:error", {"session": session_id if isinstance(session_id, str) else None,
+                         **exc.to_dict(_lang())["error"]})
+
+
+def _message(session_id, data) -> None:
+    if not _joined(session_id):
+        raise PleinError("notes_not_joined", 409)
+    notes = store()
+    if not isinstance(data, (bytes, bytearray)):
+        raise yprotocol.Malformed("not binary")
+    if len(data) > notes.limits.max_update_bytes + 16:  # room for the message's own header
+        raise PleinError("note_update_too_large", 413, max=notes.limits.max_update_bytes)
+    msg = yprotocol.decode(data)
+    channel = channel_note(evening().program.slug, session_id)
+    if msg.kind == "step1":
+        yprotocol.decode_state_vector(msg.payload)
+        try:
+            diff = notes.diff(session_id, msg.payload)
+        except ValueError:
+            raise yprotocol.Malformed("state vector") from None
+        emit("notes:message", (session_id, yprotocol.step2(diff)))
+    elif msg.kind == "awareness":
+        notes.allow_awareness(session_id, request.sid)
+        notes.remember_awareness(session_id, request.sid, msg.awareness)
+        emit("notes:message", (session_id, bytes(data)), to=channel, include_self=False)
+    elif msg.kind == "query":
+        emit("notes:message", (session_id, bytes(data)), to=channel, include_self=False)
+    else:  # step2 or update
+        if msg.payload == yprotocol.EMPTY_UPDATE:
+            return
+        acc = access(evening(), _viewer(), session_id)
+        if acc.readonly:
+            raise PleinError(acc.reason, 409)
+        if len(msg.payload) > notes.limits.max_update_bytes:
+            raise PleinError("note_update_too_large", 413, max=notes.limits.max_update_bytes)
+        check_update(msg.payload)
+        _, length = notes.append(session_id, request.sid, msg.payload)  # stored before anyone hears of it
+        emit("notes:message", (session_id, yprotocol.update(msg.payload)), to=channel, include_self=False)
+        if length >= notes.limits.compact_every:
+            try:
+                notes.compact(session_id)
+            except Exception:  # the update is stored; a failed compaction is retried at the next one
+                log.exception("compaction of %s", session_id)
+
+
+def _drop(session_id: str) -> None:
+    """Leave a note's room and tell the others to drop this socket's cursors."""
+    channel = channel_note(evening().program.slug, session_id)
+    removal = store().forget_awareness(session_id, request.sid)
+    if removal:
+        emit("notes:message", (session_id, removal), to=channel, include_self=False)
+    leave_room(channel)
+
+
+def on_disconnect() -> None:
+    """Called from the disconnect handler: every note this socket had joined."""
+    prefix = channel_note(evening().program.slug, "")
+    for channel in list(rooms()):
+        if channel.startswith(prefix):
+            try:
+                _drop(channel[len(prefix):])
+            except Exception:  # a disconnect must finish even if Redis is away
+                log.exception("notes: leaving %s", channel)
+
+
+def state_pushes(ev) -> list[Push]:
+    """After a transition: `notes:state` for every brainstorm's note (server/pushes.py calls this)."""
+    state = ev.state()
+    out = []
+    for rnd, s in brainstorms(ev.program):
+        acc = access(ev, None, s.id, state)
+        channel = channel_note(ev.program.slug, s.id)
+        out.append(Push("notes:state", channel, {
+            "session": s.id, "readonly": acc.readonly, "reason": acc.reason,
+            "message": both(acc.reason) if acc.reason else None}))
+        if not acc.readonly:
+            # Writable now: ask every socket of the note for what the store lacks (sync step 1), so that a
+            # change refused while the note was not open yet is stored now rather than lost.
+            out.append(Push("notes:message", channel, (s.id, yprotocol.step1(store().state_vector(s.id)))))
+    return out
+
+
+# -- HTTP ---------------------------------------------------------------------------------------
+
+@bp.url_value_preprocessor
+def check_slug(endpoint, values):
+    if values and "slug" in values and values.pop("slug") != evening().program.slug:
+        raise PleinError("not_found", 404)
+
+
+def _export(ev, session_id: str, state=None) -> dict:
+    acc = access(ev, None, session_id, state)
+    return {"event": ev.program.slug,
+            "session": {"id": acc.session.id, "title": acc.session.title, "round": acc.round.id},
+            "readonly": acc.readonly, "reason": acc.reason, "text": store().text(acc.session.id),
+            "cards": cards().list(acc.session.id, with_voted=False),
+            "exported_at": iso(ev.now(), ev.tz)}
+
+
+def markdown(data: dict, round_title: str) -> str:
+    lines = [f"# {data['session']['title']}", "", f"*{round_title}*", "", data["text"].rstrip("\n"), "",
+             "## Ideeën / Ideas", ""]
+    if not data["cards"]:
+        lines.append("*(geen / none)*")
+    for card in data["cards"]:
+        text = card["text"].replace("\n", " ")
+        lines.append(f"- {text} ({card['votes']} stemmen/votes) — {card['author']['name']}")
+    return "\n".join(lines) + "\n"
+
+
+def _md_response(ev, session_id: str):
+    data = _export(ev, session_id)
+    body = markdown(data, ev.program.phase(data["session"]["round"]).title)
+    response = make_response(body.encode("utf-8"))
+    response.headers["Content-Type"] = "text/markdown; charset=utf-8"
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="{ev.program.slug}-{data["session"]["id"]}.md"'
+    return response
+
+
+def _require_moderator():
+    if not is_moderator():
+        raise PleinError("moderator_only", 403 if current_participant() else 401)
+
+
+@bp.get("/api/events/<slug>/sessions/<session_id>/notes.md")
+def participant_markdown(session_id):
+    ev = evening()
+    if not is_moderator():
+        participant = current_participant()
+        if participant is None:
+            raise PleinError("unauthorized", 401)
+        access(ev, participant, session_id)
+    else:
+        find_session(ev.program, session_id)
+    return _md_response(ev, session_id)
+
+
+@bp.get("/api/events/<slug>/notes/<session_id>.md")
+def moderator_markdown(session_id):
+    _require_moderator()
+    return _md_response(evening(), session_id)
+
+
+@bp.get("/api/events/<slug>/notes/<session_id>.json")
+def moderator_json(session_id):
+    _require_moderator()
+    return jsonify(_export(evening(), session_id))
+
+
+@bp.get("/api/events/<slug>/notes.zip")
+def moderator_zip():
+    _require_moderator()
+    ev = evening()
+    state = ev.state()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for rnd, s in brainstorms(ev.program):
+            data = _export(ev, s.id, state)
+            name = f"{ev.program.slug}-{s.id}"
+            zf.writestr(name + ".md", markdown(data, rnd.title))
+            zf.writestr(name + ".json", json.dumps(data, ensure_ascii=False, indent=2))
+    response = make_response(buf.getvalue())
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{ev.program.slug}-notes.zip"'
+    return response
+
+
+@bp.get("/api/events/<slug>/yield")
+def evening_yield():
+    """The closing plenary's "Opbrengst van de avond": the brainstorms whose round is over."""
+    ev = evening()
+    moderator = is_moderator()
+    if not moderator and current_participant() is None:
+        raise PleinError("unauthorized", 401)
+    state = ev.state()
+    out = []
+    for rnd, s in brainstorms(ev.program):
+        if not moderator and ev.round_status(rnd, state) != "over":
+            continue
+        out.append({"id": s.id, "title": s.title, "round": rnd.id, "text": store().text(s.id),
+                    "cards": cards().list(s.id, with_voted=False)[:TOP_CARDS]})
+    return jsonify({"sessions": out})
+
