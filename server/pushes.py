@@ -5,17 +5,19 @@ moved (enter_room/leave_room travel on the same channel) before the message that
 """
 from __future__ import annotations
 
-from rooms.evening import Push, Regroup, channel_moderators
+from rooms.evening import Push, Regroup
 
 
 def send(items: list[Push | Regroup]) -> None:
     from .app import socketio
     from .auth import evening
     from .notes import state_pushes
-    ev = evening()
     # A transition (its `state` push to the moderators) also tells every brainstorm note whether it is writable.
-    if any(isinstance(i, Push) and i.event == "state" and i.to == channel_moderators(ev.program.slug) for i in items):
-        items = [*items, *state_pushes(ev)]
+    states = {i.to for i in items if isinstance(i, Push) and i.event == "state"}
+    if states:
+        ev = evening()
+        if ev.moderators_channel() in states:
+            items = [*items, *state_pushes(ev)]
     for item in items:
         if isinstance(item, Regroup):
             for sid in item.sids:
