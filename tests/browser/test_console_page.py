@@ -21,7 +21,7 @@ def open_console(new_page, server, viewport=LAPTOP, key=MODERATOR_KEY):
     watch = new_page(viewport=viewport)
     page = watch.page
     page.goto(f"{server.url}/e/{SLUG}/moderator?key={key}")
-    page.wait_for_function("window.plein && window.plein.console")
+    page.wait_for_function("window.plein && window.plein.console && window.plein.connected")
     return watch, page
 
 

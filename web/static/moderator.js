@@ -460,12 +460,14 @@ window.addEventListener("pagehide", () => { unloading = true; });
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
 let connectedOnce = false;
 socket.on("connect", () => {
+  plein.connected = true;
   freshConnection = true;
   connection.show(null);
   if (connectedOnce) loadConsole(); // what changed while away (pushes are only sent on a change)
   connectedOnce = true;
 });
 socket.on("disconnect", (reason) => {
+  plein.connected = false;
   if (unloading || revoked) return;
   if (reason === "io client disconnect") return; // reconnect() after a new key: back at once
   connection.show(tr("conn_lost"));
@@ -473,6 +475,10 @@ socket.on("disconnect", (reason) => {
 });
 socket.on("connect_error", (error) => {
   if (unloading || revoked) return;
+  if (error && error.data && error.data.code === "unauthorized" && !controls.rotating()) {
+    onRevoked(null); // the key changed while this page was away: sign in again, as if told at once
+    return;
+  }
   if (socket.active) {
     connection.show(tr("conn_lost"));
     return;
