@@ -46,10 +46,12 @@ class NoteLimits:
     max_note_bytes: int = 1024 * 1024
     updates_per_second: int = 60
     compact_every: int = 200  # stream entries that trigger a compaction
+    resync_seconds: int = 15  # how often a client sends its sync step 1 again (heals a relay a dying worker lost)
 
     def wire(self, card_max_chars: int) -> dict:
         return {"max_update_bytes": self.max_update_bytes, "max_note_bytes": self.max_note_bytes,
-                "updates_per_second": self.updates_per_second, "card_max_chars": card_max_chars}
+                "updates_per_second": self.updates_per_second, "card_max_chars": card_max_chars,
+                "resync_seconds": self.resync_seconds}
 
 
 # Append one update: rate limit of the connection, note-size limit, XADD, stored size. Returns

@@ -41,6 +41,7 @@ def init_app(app, r) -> None:
         max_note_bytes=app.config["PLEIN_NOTES_MAX_NOTE_BYTES"],
         updates_per_second=app.config["PLEIN_NOTES_RATE"],
         compact_every=app.config["PLEIN_NOTES_COMPACT_EVERY"],
+        resync_seconds=app.config["PLEIN_NOTES_RESYNC_SECONDS"],
     )
     app.extensions["plein.notes"] = NoteStore(connect_binary(app.config["REDIS_URL"]), ev.keys, limits)
     app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
@@ -240,6 +241,12 @@ def _resync_later(socketio, session_id: str) -> None:
     def resync():
         socketio.sleep(delay)
         with app.app_context():
+            try:
+                # From now on a new refusal schedules the next resync: one refused after this step 1 was
+                # sent (the client's answer to it, say) must not wait for a resync that never comes.
+                store().r.delete(store().key(session_id, f"resync:{sid}"))
+            except redis.RedisError:
+                pass
             try:
                 socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))), to=sid)
             except redis.RedisError:

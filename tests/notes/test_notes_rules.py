@@ -44,7 +44,7 @@ def test_who_may_see_a_note_and_when_it_is_writable(notes_server, note_clients, 
     answer = a.join()
     assert answer["readonly"] is True and answer["reason"] == "notes_not_open" and answer["round"] == "ronde-1"
     assert answer["limits"] == {"max_update_bytes": 32768, "max_note_bytes": 1048576, "updates_per_second": 60,
-                                "card_max_chars": 280}
+                                "card_max_chars": 280, "resync_seconds": 15}
     a.wait_synced()
     # before the round: refused, nothing stored
     a.insert(0, "te vroeg")

@@ -14,7 +14,7 @@ from support import SLUG
 
 pytestmark = pytest.mark.socket
 
-FAST = {"PLEIN_NOTES_RATE": "500", "PLEIN_NOTES_COMPACT_EVERY": "50"}
+FAST = {"PLEIN_NOTES_RATE": "500", "PLEIN_NOTES_COMPACT_EVERY": "50", "PLEIN_NOTES_RESYNC_SECONDS": "3"}
 
 
 def text_from_redis(redis_url: str, session: str = "idee") -> tuple[str, int, int]:
@@ -54,7 +54,7 @@ def wait_converged(clients, redis_url, timeout=30.0) -> str:
         if len(values) == 1 and stored in values:
             return stored
         if time.monotonic() > deadline:
-            raise AssertionError(f"not converged: {len(values)} client texts; stored {stored[:60]!r}; "
+            raise AssertionError(f"not converged: {len(values)} client texts; stored {stored[:60]!r}; errors {[c.errors for c in clients]}; "
                                  f"clients {[v[:60] for v in values]}")
         time.sleep(0.1)
 

@@ -19,7 +19,7 @@ from rooms.notes import integrated
 
 class NoteClient:
     def __init__(self, url: str, auth: dict, session: str, name: str = "client", reconnect: bool = False,
-                 recheck: bool = True):
+                 recheck: bool = True, resyncs: bool = True):
         self.url, self.auth, self.session, self.name = url, auth, session, name
         self.doc = Doc()
         self.text = self.doc.get("notes", type=Text)
@@ -38,6 +38,10 @@ class NoteClient:
         self._remote = False
         self.joined = False  # updates are sent only after notes:join on this connection
         self.pending: list[bytes] = []
+        self.unsent: list[bytes] = []  # local updates made while not joined: sent after the (re-)join
+        self.resyncs = resyncs  # send our step 1 every `resync_seconds` of the join answer, as the browser does
+        self._resyncer: threading.Thread | None = None
+        self.closed = False
         self.recheck = recheck  # re-apply updates yrs left pending (costly; the benchmark turns it off)
         self._websockets: list = []  # every connection's WebSocket: one cut by a dead server is closed here
         self.local = 0  # local transactions
@@ -86,13 +90,33 @@ class NoteClient:
         answer = self.sio.call("notes:join", {"session": self.session}, timeout=10)
         self.join_answer = answer
         if "error" not in answer:
-            self.joined = True
             with self.lock:
+                self.joined = True
                 sv = self.doc.get_state()
+                unsent, self.unsent = self.unsent, []
+            for update in unsent:  # most went along in our step 2 already; Yjs ignores what it has
+                self.sio.emit("notes:message", (self.session, yprotocol.update(update)))
             self.sio.emit("notes:message", (self.session, yprotocol.step1(sv)))
+            every = (answer.get("limits") or {}).get("resync_seconds")
+            if every and self.resyncs and self._resyncer is None:
+                self._resyncer = threading.Thread(target=self._resync_loop, args=(every,), daemon=True)
+                self._resyncer.start()
         return answer
 
+    def _resync_loop(self, every: float):
+        """Our step 1 again every `resync_seconds`, as the browser does (the server answers with its step 2)."""
+        while not self.closed:
+            time.sleep(every)
+            if self.sio.connected and self.joined:
+                with self.lock:
+                    sv = self.doc.get_state()
+                try:
+                    self.sio.emit("notes:message", (self.session, yprotocol.step1(sv)))
+                except Exception:  # disconnected meanwhile: the re-join resyncs
+                    pass
+
     def close(self):
+        self.closed = True
         if self.sio.connected:
             ws = getattr(self.sio.eio, "ws", None)
             if ws is not None:
@@ -167,14 +191,16 @@ class NoteClient:
         if self._remote:
             return
         self.local += 1
-        if self.sio.connected and self.joined:
-            try:
-                self.sent += 1
-                if self.on_sent:
-                    self.on_sent(event.update, time.monotonic())
-                self.sio.emit("notes:message", (self.session, yprotocol.update(event.update)))
-            except Exception:  # disconnected meanwhile: the resync after the reconnect carries it
-                pass
+        if not (self.sio.connected and self.joined):
+            self.unsent.append(event.update)
+            return
+        try:
+            self.sent += 1
+            if self.on_sent:
+                self.on_sent(event.update, time.monotonic())
+            self.sio.emit("notes:message", (self.session, yprotocol.update(event.update)))
+        except Exception:  # disconnected meanwhile: the resync after the reconnect carries it
+            pass
 
     def send(self, raw: bytes):
         self.sio.emit("notes:message", (self.session, raw))

@@ -12,7 +12,9 @@ const MSG_SYNC = 0;
 const MSG_AWARENESS = 1;
 const MSG_QUERY_AWARENESS = 3;
 const STEP2 = 1; // y-protocols messageYjsSyncStep2
-const DEFAULT_LIMITS = { max_update_bytes: 32768, max_note_bytes: 1048576, updates_per_second: 60, card_max_chars: 280 };
+const DEFAULT_LIMITS = {
+  max_update_bytes: 32768, max_note_bytes: 1048576, updates_per_second: 60, card_max_chars: 280, resync_seconds: 15,
+};
 // Colours for the people in a note (cursor and name); each has at least 4.5:1 contrast on white.
 const COLOURS = ["#0b6e99", "#b3261e", "#2e7d32", "#8e24aa", "#c25e00", "#00796b", "#5d4037", "#3949ab", "#ad1457", "#546e7a"];
 
@@ -148,6 +150,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     clearTimeout(n.awarenessTimer);
     clearTimeout(n.sizeTimer);
     clearTimeout(n.joinTimer);
+    clearInterval(n.resyncTimer);
     if (socket.connected && n.joined) {
       // Tell the others this cursor is gone, then leave the note's room.
       window.PleinNotes.awarenessProtocol.removeAwarenessStates(n.awareness, [n.doc.clientID], "local");
@@ -198,11 +201,13 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       // Changes queued while not joined: most went along in our step 2 (the answer to the server's step 1, which
       // may come before this answer); send them anyway, Yjs ignores what it already has.
       if (n.pending.length && !n.flushTimer) n.flushTimer = setTimeout(() => flush(n), 0);
-      const P = window.PleinNotes;
-      const encoder = P.encoding.createEncoder();
-      P.encoding.writeVarUint(encoder, MSG_SYNC);
-      P.syncProtocol.writeSyncStep1(encoder, n.doc);
-      send(n, P.encoding.toUint8Array(encoder));
+      sendStep1(n);
+      // Now and then send our state vector again (the server answers with what we lack): heals an update that
+      // a dying worker stored but never relayed to us.
+      clearInterval(n.resyncTimer);
+      n.resyncTimer = setInterval(() => {
+        if (note === n && n.joined && socket.connected) sendStep1(n);
+      }, Math.max(1, n.limits.resync_seconds) * 1000);
       sendAwarenessNow(n, true);
       renderCards();
       renderStatus();
@@ -219,6 +224,14 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     n.retries = (n.retries || 0) + 1;
     clearTimeout(n.joinTimer);
     n.joinTimer = setTimeout(() => { if (note === n) join(n); }, 1500 * n.retries);
+  }
+
+  function sendStep1(n) {
+    const P = window.PleinNotes;
+    const encoder = P.encoding.createEncoder();
+    P.encoding.writeVarUint(encoder, MSG_SYNC);
+    P.syncProtocol.writeSyncStep1(encoder, n.doc);
+    send(n, P.encoding.toUint8Array(encoder));
   }
 
   function send(n, bytes) {
