@@ -3,7 +3,8 @@
 Starts `plein serve` (--workers processes, one Redis: --redis-url, else database 12 of 127.0.0.1:6379,
 else an embedded redis-server) on tests/data/notes.toml, seats E editors in one brainstorm, starts the
 round, and connects each editor as a pycrdt Yjs client over Socket.IO (tests/notes/yclient.py), spread
-over the workers. Each editor types --chars characters every --interval seconds at a random place (one
+over the workers, the editors running in --client-procs processes (one Python process for 30 editors
+would measure its own GIL, not the server). Each editor types --chars characters every --interval seconds at a random place (one
 update per burst, as a browser editor sends one transaction; --per-keystroke: one update per character)
 for --duration seconds. Reports:
   - relay latency: from an editor's emit of an update to each other editor receiving it (p50/p95/p99/max),
@@ -16,6 +17,8 @@ Prints figures only; it asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import multiprocessing
 import os
 import random
 import statistics
@@ -49,78 +52,36 @@ def start_worker(port: int, env: dict) -> subprocess.Popen:
     raise SystemExit("plein serve did not start")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--editors", type=int, default=30)
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds of typing")
-    parser.add_argument("--interval", type=float, default=0.4, help="seconds between an editor's bursts")
-    parser.add_argument("--chars", type=int, default=4, help="characters per burst")
-    parser.add_argument("--per-keystroke", action="store_true", help="one update per character, not per burst")
-    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the Redis")
-    parser.add_argument("--redis-url")
-    args = parser.parse_args()
-
+def editors_process(indices, tokens, bases, redis_url, args, ready, typed, results) -> None:
+    """One client process: its editors connect, join and sync, wait for all, type, wait until their texts
+    equal the text in Redis, and report what they sent and received (update digest -> monotonic time)."""
     from rooms.notes import NoteStore
     from rooms.store import Keys, connect_binary
     from yclient import NoteClient
 
-    tmp = Path(tempfile.mkdtemp(prefix="plein-bench-notes-"))
-    redis_url, embedded = pick_redis(args.redis_url, tmp)
-    r = redis.Redis.from_url(redis_url)
-    r.flushdb()
-    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
-           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
-    ports = [free_port() for _ in range(args.workers)]
-    workers = [start_worker(port, env) for port in ports]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    clients: list = []
+    sent: dict[bytes, float] = {}
+    received: list[tuple[bytes, float]] = []
+    lock = threading.Lock()
+    clients = []
     try:
-        api = f"{bases[0]}/api/events/{SLUG}"
-        tokens = []
-        for i in range(args.editors):
-            token = requests.post(f"{api}/participants", json={"name": f"Schrijver {i}"}, timeout=30).json()["token"]
-            requests.put(f"{api}/participants/me/choices", json={"ronde-1": SESSION},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
-            tokens.append(token)
-        requests.post(f"{api}/clock", json={"action": "start"}, headers={"Authorization": f"Bearer {KEY}"},
-                      timeout=30).raise_for_status()
-
-        sent_at: dict[bytes, float] = {}
-        latencies: list[float] = []
-        lock = threading.Lock()
-
-        origin: dict[bytes, tuple[int, int]] = {}
-        seen: dict[tuple[int, int], int] = {}
-        violations = [0]
-
-        def on_sent(update, at, who=None):
-            with lock:
-                sent_at[update] = at
-
-        def on_update(update, at, me=None):
-            with lock:
-                if update in origin and me is not None:
-                    author, n = origin[update]
-                    if seen.get((me, author), -1) > n:
-                        violations[0] += 1
-                    seen[(me, author)] = n
-                start = sent_at.get(update)
-                if start is not None:
-                    latencies.append(at - start)
-
-        for i, token in enumerate(tokens):
+        for i, token in zip(indices, tokens):
             # The server relays one connection's updates in order and through one Redis channel, so each editor
             # gets them in causal order: no need for the client's costly re-check of pending updates.
             c = NoteClient(bases[i % len(bases)], {"token": token}, SESSION, f"e{i}", recheck=False)
-            def sent_hook(u, t, i=i, c=c):
+
+            def on_sent(update, at):
                 with lock:
-                    origin[u] = (i, c.sent)
-                on_sent(u, t)
-            c.on_sent, c.on_update = sent_hook, (lambda u, t, i=i: on_update(u, t, i))
+                    sent[hashlib.sha1(update).digest()] = at
+
+            def on_update(update, at):
+                with lock:
+                    received.append((hashlib.sha1(update).digest(), at))
+            c.on_sent, c.on_update = on_sent, on_update
             clients.append(c.connect())
         for c in clients:
             c.join()
             c.wait_synced(30)
+        ready.wait(timeout=120)
 
         # ASCII only: pycrdt 0.14 counts Text positions in UTF-8 bytes, so a random position could fall inside a
         # multi-byte character (a browser's Yjs counts UTF-16 units and has no such problem).
@@ -141,33 +102,98 @@ def main() -> int:
                     c.insert(at, burst)
                 time.sleep(args.interval)
 
-        threads = [threading.Thread(target=type_, args=(c, i)) for i, c in enumerate(clients)]
-        t0 = time.monotonic()
+        threads = [threading.Thread(target=type_, args=(c, i)) for i, c in zip(indices, clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        typed = time.monotonic() - t0
+        typed_until = time.monotonic()
+        typed.wait(timeout=60)  # every process has stopped typing: the text in Redis is final
 
-        # let the last relays arrive, then check convergence against Redis
+        # let the last relays arrive: every editor here has the text that Redis has
         store = NoteStore(connect_binary(redis_url), Keys(SLUG))
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            stored_text = store.text(SESSION)
-            if all(c.value() == stored_text for c in clients):
-                break
+        stored_text = store.text(SESSION)
+        while time.monotonic() < deadline and not all(c.value() == stored_text for c in clients):
             time.sleep(0.2)
-        converged = all(c.value() == stored_text for c in clients)
-        if not converged and os.environ.get("NOTES_BENCH_DEBUG"):
-            print("per-author order violations", violations[0])
-            texts = {c.value() for c in clients}
-            print("distinct client texts", len(texts), "store among them", stored_text in texts)
-            for t in list(texts)[:3]:
-                k = next((i for i, (x, y) in enumerate(zip(t, stored_text)) if x != y), None)
-                print("first difference at", k, repr(t[k - 10:k + 20]) if k else "", repr(stored_text[k - 10:k + 20]) if k else "")
-        updates = sum(c.sent for c in clients)
+            stored_text = store.text(SESSION)
+        same = all(c.value() == stored_text for c in clients)
+        with lock:
+            results.put({"sent": dict(sent), "received": list(received), "typed_until": typed_until,
+                         "updates": sum(c.sent for c in clients),
+                         "errors": [e["code"] for c in clients for e in c.errors],
+                         "converged": hashlib.sha1(stored_text.encode()).hexdigest() if same else None})
+    finally:
+        for c in clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--editors", type=int, default=30)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of typing")
+    parser.add_argument("--interval", type=float, default=0.4, help="seconds between an editor's bursts")
+    parser.add_argument("--chars", type=int, default=4, help="characters per burst")
+    parser.add_argument("--per-keystroke", action="store_true", help="one update per character, not per burst")
+    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the Redis")
+    parser.add_argument("--client-procs", type=int, default=0,
+                        help="processes the editors run in (default: one per 8 editors, at most 4)")
+    parser.add_argument("--redis-url")
+    args = parser.parse_args()
+
+    from rooms.notes import NoteStore
+    from rooms.store import Keys, connect_binary
+
+    tmp = Path(tempfile.mkdtemp(prefix="plein-bench-notes-"))
+    redis_url, embedded = pick_redis(args.redis_url, tmp)
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
+           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
+    ports = [free_port() for _ in range(args.workers)]
+    workers = [start_worker(port, env) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        api = f"{bases[0]}/api/events/{SLUG}"
+        tokens = []
+        for i in range(args.editors):
+            token = requests.post(f"{api}/participants", json={"name": f"Schrijver {i}"}, timeout=30).json()["token"]
+            requests.put(f"{api}/participants/me/choices", json={"ronde-1": SESSION},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
+            tokens.append(token)
+        requests.post(f"{api}/clock", json={"action": "start"}, headers={"Authorization": f"Bearer {KEY}"},
+                      timeout=30).raise_for_status()
+
+        # Editors run in several client processes: 30 pycrdt clients in one Python process measure its GIL, not
+        # the server. time.monotonic() is the system's monotonic clock, the same in every process here.
+        procs = args.client_procs or max(1, min(4, (args.editors + 7) // 8))
+        ctx = multiprocessing.get_context("fork")
+        ready, typed, results = ctx.Barrier(procs + 1), ctx.Barrier(procs), ctx.Queue()
+        groups = [list(range(args.editors))[k::procs] for k in range(procs)]
+        children = [ctx.Process(target=editors_process, daemon=True,
+                                args=(group, [tokens[i] for i in group], bases, redis_url, args, ready, typed, results))
+                    for group in groups]
+        for child in children:
+            child.start()
+        ready.wait(timeout=120)  # every editor connected, joined and synced
+        t0 = time.monotonic()
+        reports = [results.get(timeout=args.duration + 120) for _ in children]
+        typed = max(rep["typed_until"] for rep in reports) - t0
+        for child in children:
+            child.join(timeout=30)
+
+        sent_at = {h: t for rep in reports for h, t in rep["sent"].items()}
+        latencies = [t - sent_at[h] for rep in reports for h, t in rep["received"] if h in sent_at]
+        store = NoteStore(connect_binary(redis_url), Keys(SLUG))
+        stored_text = store.text(SESSION)
+        digest = hashlib.sha1(stored_text.encode()).hexdigest()
+        converged = all(rep["converged"] == digest for rep in reports)
+        updates = sum(rep["updates"] for rep in reports)
         expected = updates * (args.editors - 1)
-        errors = [e["code"] for c in clients for e in c.errors]
+        errors = [code for rep in reports for code in rep["errors"]]
         before = store.stored_bytes(SESSION), store.stream_length(SESSION)
         store.compact(SESSION)
         after = store.stored_bytes(SESSION), store.stream_length(SESSION)
@@ -175,7 +201,8 @@ def main() -> int:
 
         ms = [1000 * x for x in latencies]
         mode = "one update per keystroke" if args.per_keystroke else "one update per burst"
-        print(f"editors             {args.editors} in one note, {args.workers} worker process(es), one Redis")
+        print(f"editors             {args.editors} in one note, {args.workers} worker process(es), one Redis; "
+              f"the editors in {procs} client process(es)")
         print(f"load                {args.chars} characters every {args.interval * 1000:.0f} ms each ({mode}); "
               f"{updates} updates in {typed:.1f} s = {updates / typed:.1f} updates/s")
         if ms:
@@ -191,11 +218,6 @@ def main() -> int:
             print(f"bytes per character {after[0] / len(stored_text):.2f} after compaction")
         return 0 if converged and same else 1
     finally:
-        for c in clients:
-            try:
-                c.close()
-            except Exception:
-                pass
         for w in workers:
             w.terminate()
             w.wait(timeout=15)
