@@ -4,6 +4,7 @@ Keys under `plein:{<slug>}:`:
 - `cards:<session>`: sorted set of card ids, scored by creation time (ms).
 - `card:<session>:<id>`: hash text, author_id, author_name, created_at, updated_at (epoch seconds).
 - `card-votes:<session>:<id>`: set of the ids of who voted for it (one vote each, toggled atomically).
+- `card-authors:<session>`: hash author id -> how many cards they have up (at most CARDS_PER_PERSON).
 Display order: votes descending, then oldest first.
 """
 from __future__ import annotations
@@ -19,6 +20,17 @@ from .store import Keys
 from .timeline import iso
 
 CARD_MAX = 280
+CARDS_PER_PERSON = 25  # cards one person may have up in one session (a withdrawn one makes room)
+
+# Add a card unless its author has CARDS_PER_PERSON up already: 1 added, 0 too many.
+_ADD = """
+if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('HSET', KEYS[1], 'text', ARGV[3], 'author_id', ARGV[1], 'author_name', ARGV[4],
+           'created_at', ARGV[5], 'updated_at', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+return 1
+"""
 
 # Toggle a vote; {voted (0|1), votes}, or -1 when the card is gone.
 _VOTE = """
@@ -39,6 +51,7 @@ if redis.call('HGET', KEYS[1], 'author_id') ~= ARGV[1] then return -2 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('ZREM', KEYS[3], ARGV[4])
+  redis.call('HINCRBY', KEYS[4], ARGV[1], -1)
 else
   redis.call('HSET', KEYS[1], 'text', ARGV[2], 'updated_at', ARGV[3])
 end
@@ -54,6 +67,7 @@ class Cards:
         self.now = now
         self._vote = r.register_script(_VOTE)
         self._own = r.register_script(_OWN)
+        self._add = r.register_script(_ADD)
 
     def _index(self, session_id: str) -> str:
         return self.keys("cards", session_id)
@@ -63,6 +77,9 @@ class Cards:
 
     def _votes(self, session_id: str, card_id: str) -> str:
         return self.keys("card-votes", session_id, card_id)
+
+    def _authors(self, session_id: str) -> str:
+        return self.keys("card-authors", session_id)
 
     def _wire(self, card_id: str, h: dict, votes: int, voted: bool | None) -> dict:
         card = {"id": card_id, "text": h["text"], "author": {"id": h["author_id"], "name": h["author_name"]},
@@ -107,19 +124,18 @@ class Cards:
         text = clean_text(raw_text, max_len=CARD_MAX, code="card")
         card_id = secrets.token_hex(6)
         now = self.now()
-        with self.r.pipeline() as pipe:
-            pipe.hset(self._card(session_id, card_id), mapping={
-                "text": text, "author_id": author["id"], "author_name": author["name"],
-                "created_at": f"{now:.3f}", "updated_at": f"{now:.3f}"})
-            pipe.zadd(self._index(session_id), {card_id: int(now * 1000)})
-            pipe.execute()
+        added = self._add(keys=[self._card(session_id, card_id), self._index(session_id), self._authors(session_id)],
+                          args=[author["id"], CARDS_PER_PERSON, text, author["name"], f"{now:.3f}",
+                                int(now * 1000), card_id])
+        if not added:
+            raise PleinError("cards_too_many", 409, max=CARDS_PER_PERSON)
         return self.get(session_id, card_id, author["id"])
 
     def _own_action(self, session_id: str, card_id, author_id: str, text: str) -> None:
         if not isinstance(card_id, str) or not card_id:
             raise PleinError("bad_field", field="card")
         result = self._own(keys=[self._card(session_id, card_id), self._votes(session_id, card_id),
-                                 self._index(session_id)],
+                                 self._index(session_id), self._authors(session_id)],
                            args=[author_id, text, f"{self.now():.3f}", card_id])
         if result == -1:
             raise PleinError("unknown_card", 404)

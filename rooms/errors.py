@@ -85,6 +85,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "card_control": ("Je idee bevat tekens die niet zijn toegestaan.", "Your idea contains characters that are not allowed."),
     "card_not_yours": ("Je kunt alleen je eigen ideeën wijzigen of intrekken.", "You can only edit or withdraw your own ideas."),
     "unknown_card": ("Dit idee bestaat niet (meer).", "This idea does not exist (any more)."),
+    "cards_too_many": ("Je hebt hier al {max} ideeën staan; trek er een in om een nieuw te plaatsen.",
+                       "You already have {max} ideas here; withdraw one to post another."),
     "busy": ("Het is even druk; probeer het opnieuw.", "It is busy right now; please try again."),
     "redis_down": ("De server kan zijn opslag even niet bereiken; probeer het zo opnieuw.",
                    "The server cannot reach its storage right now; please try again shortly."),

@@ -205,3 +205,22 @@ def test_limits_of_the_store(r, redis_url):
         assert notes.stream_length("idee") == 3
     finally:
         rb.close()
+
+
+def test_one_person_has_at_most_so_many_cards_up_in_a_session(r):
+    from zoneinfo import ZoneInfo
+
+    from rooms.cards import CARDS_PER_PERSON, Cards
+    cards = Cards(r, Keys(SLUG), ZoneInfo("Europe/Amsterdam"))
+    anna = {"id": "p-anna", "name": "Anna"}
+    ids = [cards.add("idee", anna, f"idee {i}")["id"] for i in range(CARDS_PER_PERSON)]
+    with pytest.raises(PleinError) as refused:
+        cards.add("idee", anna, "nog een")
+    assert refused.value.code == "cards_too_many" and len(cards.list("idee")) == CARDS_PER_PERSON
+    assert cards.add("ander", anna, "in een andere sessie mag het")["text"]
+    assert cards.add("idee", {"id": "p-bram", "name": "Bram"}, "Bram mag ook")["text"]
+    cards.withdraw("idee", ids[0], "p-anna")  # withdrawing one makes room for one
+    assert cards.add("idee", anna, "nu weer")["text"] == "nu weer"
+    with pytest.raises(PleinError):
+        cards.add("idee", anna, "maar niet nog een")
+    assert len(cards.list("idee")) == CARDS_PER_PERSON + 1
