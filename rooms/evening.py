@@ -119,6 +119,8 @@ class Evening:
         self.sizes = RoomSizes(r, self.keys, jitsi.room_size_url, jitsi.muc, interval=jitsi.room_size_interval,
                                now=now)
         self.notify = lambda pushes: None  # where out-of-band notices go; the server sets its sender
+        # More that a transition tells, beyond `state` (the server's brainstorm notes add `notes:state`)
+        self.transition_hooks: list = []
         self._renew = r.register_script(_RENEW)
         self._fire = r.register_script(_FIRE)
 
@@ -415,6 +417,8 @@ class Evening:
         if self._fire(keys=[self.keys.fired], args=[self.marker(state)]):
             pushes.extend(self._place_round(state))
             pushes.extend(self.transition_pushes(state))
+            for hook in self.transition_hooks:
+                pushes.extend(hook(state))
             self.presence.changed()  # everyone changes room: the console follows
         pushes.extend(self._warnings(state))
         return pushes

@@ -43,8 +43,9 @@ def init_app(app, r) -> None:
         compact_every=app.config["PLEIN_NOTES_COMPACT_EVERY"],
         resync_seconds=app.config["PLEIN_NOTES_RESYNC_SECONDS"],
     )
-    app.extensions["plein.notes"] = NoteStore(connect_binary(app.config["REDIS_URL"]), ev.keys, limits)
+    notes = app.extensions["plein.notes"] = NoteStore(connect_binary(app.config["REDIS_URL"]), ev.keys, limits)
     app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
+    ev.transition_hooks.append(lambda state: state_pushes(ev, notes, state))
     app.register_blueprint(bp)
 
 
@@ -336,9 +337,8 @@ def on_disconnect() -> None:
                 log.exception("notes: leaving %s", channel)
 
 
-def state_pushes(ev) -> list[Push]:
-    """After a transition: `notes:state` for every brainstorm's note (server/pushes.py calls this)."""
-    state = ev.state()
+def state_pushes(ev, notes: NoteStore, state) -> list[Push]:
+    """After a transition: `notes:state` for every brainstorm's note (an Evening transition hook)."""
     out = []
     for rnd, s in brainstorms(ev.program):
         acc = access(ev, None, s.id, state)
@@ -349,7 +349,7 @@ def state_pushes(ev) -> list[Push]:
         if not acc.readonly:
             # Writable now: ask every socket of the note for what the store lacks (sync step 1), so that a
             # change refused while the note was not open yet is stored now rather than lost.
-            out.append(Push("notes:message", channel, (s.id, yprotocol.step1(store().state_vector(s.id)))))
+            out.append(Push("notes:message", channel, (s.id, yprotocol.step1(notes.state_vector(s.id)))))
     return out
 
 

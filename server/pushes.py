@@ -10,14 +10,6 @@ from rooms.evening import Push, Regroup
 
 def send(items: list[Push | Regroup]) -> None:
     from .app import socketio
-    from .auth import evening
-    from .notes import state_pushes
-    # A transition (its `state` push to the moderators) also tells every brainstorm note whether it is writable.
-    states = {i.to for i in items if isinstance(i, Push) and i.event == "state"}
-    if states:
-        ev = evening()
-        if ev.moderators_channel() in states:
-            items = [*items, *state_pushes(ev)]
     for item in items:
         if isinstance(item, Regroup):
             for sid in item.sids:
