@@ -19,23 +19,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
-import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-import redis
 import requests
 
-from transitions import ROOT, SLUG, free_port, percentile, pick_redis
+from transitions import KEY, ROOT, SLUG, bench_done, bench_redis, free_port, percentile
 
 sys.path.insert(0, str(ROOT / "tests" / "notes"))
-KEY = "benchmark-moderator-key-0123456789"
 PROGRAM = ROOT / "tests" / "data" / "notes.toml"
 SESSION = "idee"
 
@@ -147,12 +142,7 @@ def main() -> int:
     from rooms.notes import NoteStore
     from rooms.store import Keys, connect_binary
 
-    tmp = Path(tempfile.mkdtemp(prefix="plein-bench-notes-"))
-    redis_url, embedded = pick_redis(args.redis_url, tmp)
-    r = redis.Redis.from_url(redis_url)
-    r.flushdb()
-    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
-           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
+    redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-notes-")
     ports = [free_port() for _ in range(args.workers)]
     workers = [start_worker(port, env) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -221,9 +211,7 @@ def main() -> int:
         for w in workers:
             w.terminate()
             w.wait(timeout=15)
-        r.flushdb()
-        if embedded:
-            embedded.stop()
+        bench_done(r, embedded)
 
 
 if __name__ == "__main__":

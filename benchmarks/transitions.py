@@ -57,6 +57,24 @@ def pick_redis(url: str | None, tmp: Path):
     return embedded.start(), embedded
 
 
+def bench_redis(url: str | None, prefix: str):
+    """A flushed Redis for a benchmark and the environment of the `plein serve` processes on it.
+    Returns (redis_url, client, env, embedded server or None); `bench_done` cleans up."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    redis_url, embedded = pick_redis(url, tmp)
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
+           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
+    return redis_url, r, env, embedded
+
+
+def bench_done(r: redis.Redis, embedded) -> None:
+    r.flushdb()
+    if embedded:
+        embedded.stop()
+
+
 def quick_disconnect(client) -> None:
     """Disconnect a python-socketio client without websocket-client's 3 s wait for the server's close frame
     (the client's own read loop takes that frame; the server has the close either way)."""
@@ -82,14 +100,9 @@ def main() -> int:
     parser.add_argument("--redis-url")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="plein-bench-"))
-    redis_url, embedded = pick_redis(args.redis_url, tmp)
-    r = redis.Redis.from_url(redis_url)
-    r.flushdb()
+    redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": KEY, "PLEIN_INSTANCE": str(tmp / "instance"),
-           "JITSI_EXTERNAL_API_URL": f"http://127.0.0.1:{free_port()}/external_api.js"}
     server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clients: list[socketio.Client] = []
@@ -203,9 +216,7 @@ def main() -> int:
             list(pool.map(quick_disconnect, clients))
         server.terminate()
         server.wait(timeout=15)
-        r.flushdb()
-        if embedded:
-            embedded.stop()
+        bench_done(r, embedded)
 
 
 if __name__ == "__main__":
