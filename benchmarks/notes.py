@@ -51,7 +51,7 @@ def editors_process(indices, tokens, bases, redis_url, args, ready, typed, resul
     """One client process: its editors connect, join and sync, wait for all, type, wait until their texts
     equal the text in Redis, and report what they sent and received (update digest -> monotonic time)."""
     from rooms.notes import NoteStore
-    from rooms.store import Keys, connect_binary
+    from rooms.store import Keys, connect
     from yclient import NoteClient
 
     sent: dict[bytes, float] = {}
@@ -106,7 +106,7 @@ def editors_process(indices, tokens, bases, redis_url, args, ready, typed, resul
         typed.wait(timeout=60)  # every process has stopped typing: the text in Redis is final
 
         # let the last relays arrive: every editor here has the text that Redis has
-        store = NoteStore(connect_binary(redis_url), Keys(SLUG))
+        store = NoteStore(connect(redis_url, binary=True), Keys(SLUG))
         deadline = time.monotonic() + 30
         stored_text = store.text(SESSION)
         while time.monotonic() < deadline and not all(c.value() == stored_text for c in clients):
@@ -140,7 +140,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from rooms.notes import NoteStore
-    from rooms.store import Keys, connect_binary
+    from rooms.store import Keys, connect
 
     redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-notes-")
     ports = [free_port() for _ in range(args.workers)]
@@ -177,7 +177,7 @@ def main() -> int:
 
         sent_at = {h: t for rep in reports for h, t in rep["sent"].items()}
         latencies = [t - sent_at[h] for rep in reports for h, t in rep["received"] if h in sent_at]
-        store = NoteStore(connect_binary(redis_url), Keys(SLUG))
+        store = NoteStore(connect(redis_url, binary=True), Keys(SLUG))
         stored_text = store.text(SESSION)
         digest = hashlib.sha1(stored_text.encode()).hexdigest()
         converged = all(rep["converged"] == digest for rep in reports)

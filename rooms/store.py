@@ -158,21 +158,12 @@ def queue_channel(r: redis.Redis, slug: str) -> str:
     return f"plein:{slug}:db{r.connection_pool.connection_kwargs.get('db', 0)}"
 
 
-def connect(url: str) -> redis.Redis:
-    """A client (with its own pool) that returns str, with timeouts so a dead Redis fails fast. The pool
-    waits (up to 10 s) for a free connection when a burst of handlers holds all 256, rather than failing."""
+def connect(url: str, *, binary: bool = False) -> redis.Redis:
+    """A client (with its own pool) that returns str (bytes with `binary`, for the notes' Yjs updates), with
+    timeouts so a dead Redis fails fast. The pool waits (up to 10 s) for a free connection when a burst of
+    handlers holds all 256, rather than failing at once."""
     pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=256, timeout=10, decode_responses=True, socket_connect_timeout=3,
-        socket_timeout=5, health_check_interval=30, retry_on_timeout=True,
-    )
-    return redis.Redis(connection_pool=pool)
-
-
-def connect_binary(url: str) -> redis.Redis:
-    """A client that returns bytes (the notes' Yjs updates), with the same timeouts. Its pool waits for a
-    free connection (up to 10 s) instead of failing at once when a burst of updates holds them all."""
-    pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=256, timeout=10, decode_responses=False, socket_connect_timeout=3,
+        url, max_connections=256, timeout=10, decode_responses=not binary, socket_connect_timeout=3,
         socket_timeout=5, health_check_interval=30, retry_on_timeout=True,
     )
     return redis.Redis(connection_pool=pool)

@@ -23,7 +23,7 @@ from rooms.cards import CARD_MAX, Cards
 from rooms.errors import PleinError
 from rooms.evening import Push
 from rooms.notes import NoteLimits, NoteStore, access, brainstorms, check_update, find_session
-from rooms.store import connect_binary
+from rooms.store import connect
 from rooms.timeline import iso
 
 from .auth import current_participant, evening, is_moderator
@@ -43,7 +43,7 @@ def init_app(app, r) -> None:
         compact_every=app.config["PLEIN_NOTES_COMPACT_EVERY"],
         resync_seconds=app.config["PLEIN_NOTES_RESYNC_SECONDS"],
     )
-    notes = app.extensions["plein.notes"] = NoteStore(connect_binary(app.config["REDIS_URL"]), ev.keys, limits)
+    notes = app.extensions["plein.notes"] = NoteStore(connect(app.config["REDIS_URL"], binary=True), ev.keys, limits)
     app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
     ev.transition_hooks.append(lambda state: state_pushes(ev, notes, state))
     app.register_blueprint(bp)

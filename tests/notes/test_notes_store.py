@@ -9,7 +9,7 @@ from pycrdt import Doc, Text
 
 from rooms import yprotocol
 from rooms.notes import NoteLimits, NoteStore, build
-from rooms.store import Keys, connect_binary
+from rooms.store import Keys, connect
 from rooms.errors import PleinError
 from support import SLUG
 
@@ -53,7 +53,7 @@ def test_malformed_messages_raise_malformed(raw):
 
 @pytest.fixture
 def notes(r, redis_url):
-    rb = connect_binary(redis_url)
+    rb = connect(redis_url, binary=True)
     yield NoteStore(rb, Keys(SLUG), NoteLimits(updates_per_second=100000, max_note_bytes=10**8))
     rb.close()
 
@@ -185,7 +185,7 @@ def test_concurrent_compactors_and_writers_lose_nothing(notes):
 
 @pytest.mark.redis
 def test_limits_of_the_store(r, redis_url):
-    rb = connect_binary(redis_url)
+    rb = connect(redis_url, binary=True)
     try:
         notes = NoteStore(rb, Keys(SLUG), NoteLimits(max_update_bytes=100, max_note_bytes=250,
                                                      updates_per_second=3), now=lambda: 1000.5)
