@@ -26,6 +26,7 @@ from .program import Phase, Program
 from .seats import SeatService
 from .store import Keys
 from .timeline import State, state_dict
+from .video_roles import VideoRoles
 
 WARN_MINUTES = (5, 1)
 MODERATOR_KEY_MIN = 22  # characters of a configured key: 128 bits as URL-safe base64
@@ -116,7 +117,8 @@ class Evening:
         self.broadcasts = Broadcasts(r, self.keys, now=now)
         self.help = HelpDesk(r, self.keys, now=now)
         self.hosts = Hosts(r, self.keys)
-        self.sizes = RoomSizes(r, self.keys, jitsi.room_size_url, jitsi.muc, interval=jitsi.room_size_interval,
+        self.video_roles = VideoRoles(r, self.keys, now=now)
+        self.sizes = RoomSizes(r, self.keys, jitsi.room_size_url if jitsi.polls_room_sizes else "", jitsi.muc, interval=jitsi.room_size_interval,
                                now=now)
         self.notify = lambda pushes: None  # where out-of-band notices go; the server sets its sender
         # More that a transition tells, beyond `state` (the server's brainstorm notes add `notes:state`)

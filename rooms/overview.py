@@ -6,6 +6,7 @@ Built from Redis alone, so any worker can build it; the server sends it at most 
 from __future__ import annotations
 
 from .timeline import iso
+from .video_roles import rights_summary, room_roles
 
 NOT_CONNECTED_SHOWN = 200
 
@@ -59,9 +60,11 @@ def overview(ev, state=None) -> dict:
                       "seated": None, "jitsi_room": None, "present": [person(pid, online[pid].since) for pid in unplaced],
                       "hosts": []})
     sizes = ev.sizes.read([r["jitsi_room"] for r in rooms if r["jitsi_room"]])
+    claims = ev.video_roles.all()
     for r in rooms:
         r["count"] = len(r["present"])
         r["jitsi"] = sizes.get(r["jitsi_room"], {"count": None, "status": "off" if not ev.sizes.enabled else "unknown"})
+        r["video_roles"] = room_roles(r, claims)
 
     absent = [(pid, at) for pid, at in joined if pid not in online]
     return {
@@ -75,6 +78,7 @@ def overview(ev, state=None) -> dict:
         "help": [help_wire({**item, "room": ev.where(item["pid"], state)}, tz) for item in ev.help.pending()],
         "audit": ev.audit.recent(30),
         "jitsi_sizes": ev.sizes.enabled,
+        "jitsi_rights": rights_summary(rooms, ev.jitsi.mode),
     }
 
 

@@ -151,6 +151,11 @@ class Keys:
     def jitsi_check(self) -> str:
         return self("jitsi", "check")
 
+    @property
+    def video_roles(self) -> str:
+        """pid -> JSON {room, role, at}: the Jitsi role the participant's page says it has (rooms/video_roles.py)."""
+        return self("jitsi", "roles")
+
 
 def queue_channel(r: redis.Redis, slug: str) -> str:
     """The Socket.IO message-queue channel of an event. Pub/sub ignores database numbers, so the

@@ -4,12 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from pathlib import Path
 
 from flask import Flask
 from flask_socketio import SocketIO
 
 from rooms.evening import Evening
-from rooms.jitsi import JitsiSettings
+from rooms.jitsi import JitsiSettings, sample_token
 from rooms.program import load_program
 from rooms.store import queue_channel
 
@@ -37,12 +38,32 @@ def parse_start(value, tz) -> float | None:
 
 
 def jitsi_settings(cfg) -> JitsiSettings:
+    """The Jitsi deployment from the config: JaaS when its settings are there, else a domain (with HS256
+    tokens when an app id and secret are set). Stops with a message that names the setting at fault."""
+    common = dict(external_api_url=cfg["JITSI_EXTERNAL_API_URL"], token_ttl=cfg["JITSI_JWT_TTL"],
+                  room_size_interval=cfg["JITSI_ROOM_SIZE_INTERVAL"])
+    jaas = {name: cfg.get(name) or "" for name in ("JITSI_JAAS_APP_ID", "JITSI_JAAS_KEY_ID",
+                                                    "JITSI_JAAS_PRIVATE_KEY_FILE")}
+    if any(jaas.values()):
+        missing = [name for name, value in jaas.items() if not value]
+        if missing:
+            raise SystemExit(f"JaaS needs {', '.join(missing)} as well (or none of the JITSI_JAAS_* settings)")
+        try:
+            pem = Path(jaas["JITSI_JAAS_PRIVATE_KEY_FILE"]).read_text()
+        except OSError as exc:
+            raise SystemExit(f"JITSI_JAAS_PRIVATE_KEY_FILE: cannot read it ({exc.strerror})") from None
+        settings = JitsiSettings.jaas(jaas["JITSI_JAAS_APP_ID"], jaas["JITSI_JAAS_KEY_ID"], pem, **common)
+        if not jaas["JITSI_JAAS_APP_ID"].startswith("vpaas-magic-cookie-"):
+            raise SystemExit("JITSI_JAAS_APP_ID: a JaaS AppID starts with vpaas-magic-cookie-")
+        try:  # a key that cannot sign would only show when the first participant wants a room
+            sample_token(settings)
+        except ValueError as exc:
+            raise SystemExit(f"JITSI_JAAS_PRIVATE_KEY_FILE: not an RSA private key in PEM form ({exc})") from None
+        return settings
     return JitsiSettings(
-        domain=cfg["JITSI_DOMAIN"], external_api_url=cfg["JITSI_EXTERNAL_API_URL"],
-        app_id=cfg["JITSI_APP_ID"], app_secret=cfg["JITSI_APP_SECRET"],
-        audience=cfg["JITSI_JWT_AUDIENCE"], subject=cfg["JITSI_JWT_SUBJECT"], token_ttl=cfg["JITSI_JWT_TTL"],
-        room_size_url=cfg["JITSI_ROOM_SIZE_URL"], muc_domain=cfg["JITSI_MUC_DOMAIN"],
-        room_size_interval=cfg["JITSI_ROOM_SIZE_INTERVAL"],
+        domain=cfg["JITSI_DOMAIN"], app_id=cfg["JITSI_APP_ID"], app_secret=cfg["JITSI_APP_SECRET"],
+        audience=cfg["JITSI_JWT_AUDIENCE"], subject=cfg["JITSI_JWT_SUBJECT"],
+        room_size_url=cfg["JITSI_ROOM_SIZE_URL"], muc_domain=cfg["JITSI_MUC_DOMAIN"], **common,
     )
 
 

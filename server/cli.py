@@ -1,5 +1,6 @@
 """The `plein` command: `plein serve` runs the evening, `plein check FILE` validates a program file,
-`plein import-registrations FILE.csv` creates participants from a ticketing tool's export."""
+`plein import-registrations FILE.csv` creates participants from a ticketing tool's export, `plein jitsi check`
+checks the video deployment."""
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("--program", help="program file (default: PLEIN_PROGRAM or the seed evening)")
     rotate.add_argument("--base-url", help="base of the link (default: PLEIN_PUBLIC_URL or http://localhost:5000)")
 
+    jitsi = sub.add_parser("jitsi", help="the Jitsi deployment")
+    jitsi_sub = jitsi.add_subparsers(dest="jitsi_command", required=True)
+    jitsi_sub.add_parser(
+        "check", help="check the configured Jitsi deployment (JITSI_* settings): mode, IFrame API, a sample token, "
+                      "clock skew, room sizes",
+        description="Exit status: 0 when the deployment is fit for an evening, 1 with every problem listed.")
+
     args = parser.parse_args(argv)
+    if args.command == "jitsi":
+        return jitsi_check_command()
     if args.command == "rotate-moderator-key":
         return rotate_command(args)
     if args.command == "check":
@@ -62,6 +72,27 @@ def check_command(path: str) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     print(summary(program))
+    return 0
+
+
+def jitsi_check_command() -> int:
+    """`plein jitsi check`: what the JITSI_* settings give, checked against the deployment itself."""
+    from rooms.jitsi import check_report
+    from rooms.occupancy import RoomSizes
+
+    from . import config
+    from .app import jitsi_settings
+
+    settings = jitsi_settings(config.from_env())
+    sizes = RoomSizes(None, None, settings.room_size_url, settings.muc) if settings.polls_room_sizes else None
+    lines, problems = check_report(settings, sizes=sizes)
+    print("\n".join(lines))
+    if problems:
+        print(f"\n{len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print("\nThe Jitsi deployment is fit for an evening.")
     return 0
 
 
@@ -339,6 +370,8 @@ def serve_command(args) -> int:
 
 
 def print_banner(app, args, ev) -> None:
+    from rooms.jitsi import summary_line
+
     base = app.config["PLEIN_PUBLIC_URL"] or f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     state = ev.state()
     jitsi = ev.check_jitsi(timeout=3.0)
@@ -348,11 +381,8 @@ def print_banner(app, args, ev) -> None:
     print(f"  Clock:        {state.status}, speed {state.speed:g}, version {state.version}")
     if state.status == "waiting":
         print("                The program's date has passed: the evening waits for the moderator's start.")
-    print(f"  Jitsi:        {ev.jitsi.domain} ({'JWT' if ev.jitsi.uses_tokens else 'no tokens'})"
-          f" - external_api.js: {jitsi['detail']}")
-    if ev.jitsi.is_public:
-        print("                meet.jit.si cuts embedded calls after 5 minutes: use a self-hosted or JaaS "
-              "deployment for a real evening.")
+    print(f"  Jitsi:        {summary_line(ev.jitsi)}; external_api.js: {jitsi['detail']}"
+          " (plein jitsi check says more)")
     print(f"\n  Participants: {base}/e/{ev.program.slug}")
     print(f"  Moderator:    {base}/e/{ev.program.slug}/moderator?key={ev.moderator_key}\n", flush=True)
 

@@ -63,6 +63,10 @@ def from_env() -> dict:
         "JITSI_ROOM_SIZE_URL": env("JITSI_ROOM_SIZE_URL") or "",
         "JITSI_MUC_DOMAIN": env("JITSI_MUC_DOMAIN") or "",
         "JITSI_ROOM_SIZE_INTERVAL": _float("JITSI_ROOM_SIZE_INTERVAL", 10.0),
+        # JaaS (8x8.vc): all three, or none (rooms/jitsi.py, docs/deploy.md)
+        "JITSI_JAAS_APP_ID": (env("JITSI_JAAS_APP_ID") or "").strip(),
+        "JITSI_JAAS_KEY_ID": (env("JITSI_JAAS_KEY_ID") or "").strip(),
+        "JITSI_JAAS_PRIVATE_KEY_FILE": env("JITSI_JAAS_PRIVATE_KEY_FILE") or "",
         "PLEIN_PRESENCE_TTL": _float("PLEIN_PRESENCE_TTL", 15.0),
         # brainstorm notes (rooms/notes.py; docs/deploy.md)
         "PLEIN_NOTES_MAX_UPDATE_BYTES": _int("PLEIN_NOTES_MAX_UPDATE_BYTES", 32 * 1024),

@@ -54,9 +54,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_link": "Kies je sessies",
         "dismiss": "Sluiten",
         "public_jitsi_title": "Demonstratie-opstelling",
-        "public_jitsi_notice": "Deze avond gebruikt de openbare server meet.jit.si. Die verbreekt ingebouwde "
+        "public_jitsi_notice": "Deze avond gebruikt de openbare server {domain}. Die verbreekt ingebouwde "
                                "videogesprekken na 5 minuten. Dat is genoeg voor een demonstratie; voor een "
                                "echte avond is een eigen Jitsi-server of JaaS nodig.",
+        "public_jitsi_login": "meet.jit.si vraagt bovendien iemand om in te loggen (met Google, GitHub of "
+                              "Facebook) en laat de anderen wachten tot er een moderator is.",
         # -- the event page -----------------------------------------------------------------------
         "status_waiting": "De datum van dit programma is voorbij; de avond begint zodra de moderator start.",
         "status_before": "De avond begint om {time}",
@@ -104,7 +106,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "conn_lost": "Verbinding verbroken, opnieuw verbinden…",
         "conn_refused": "Je bent niet (meer) aangemeld voor deze avond.",
         "conn_back_link": "Terug naar de aanmeldpagina",
-        "public_jitsi_live": "Demo: gesprekken via meet.jit.si worden na 5 minuten afgebroken.",
+        "public_jitsi_live": "Demo: gesprekken via {domain} worden na 5 minuten afgebroken.",
+        "public_jitsi_live_login": "meet.jit.si laat iedereen wachten tot iemand als moderator inlogt: log in via "
+                                   "de knop in het beeld, of wacht tot iemand anders dat doet.",
         "jitsi_load_failed": "De video kon niet worden geladen. Controleer je internetverbinding.",
         "jitsi_retry": "Opnieuw proberen",
         "jitsi_left": "Je hebt de zaal verlaten.",
@@ -244,6 +248,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_seated": "Ingedeeld",
         "console_video": "Video",
         "console_video_unknown": "onbekend",
+        "console_jitsi_mods": "Moderator in Jitsi",
+        "console_jitsi_mods_none": "niemand",
+        "console_jitsi_mods_unknown": "nog niets gemeld",
+        "console_rights_title": "Moderatorrechten in Jitsi kloppen niet",
+        "console_rights_everyone": "Je Jitsi maakt iedereen moderator: {names} kan/kunnen anderen dempen of uit de zaal zetten.",
+        "console_rights_first": "Je Jitsi maakt wie het eerst binnenkomt moderator: {names} kan/kunnen anderen dempen of uit de zaal zetten.",
+        "console_rights_lacking": "Host zonder moderatorrechten in Jitsi: {names}.",
+        "console_rights_who": "{name} ({room})",
+        "console_rights_fix_open": "Deze Jitsi werkt zonder tokens, dus Plein kan hosts geen rechten geven en anderen ze niet ontnemen.",
+        "console_rights_fix_tokens": "Zet mod_token_affiliation aan in Prosody en de auto-owner van jicofo uit.",
+        "console_rights_fix_jaas": "Controleer de JaaS-sleutel en AppID in de instellingen van Plein.",
+        "console_rights_docs": "Zo stel je Jitsi goed in (handleiding, Engels)",
         "console_hosts": "Host: {names}",
         "console_no_host": "Geen host",
         "console_host_tag": "host",
@@ -496,9 +512,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_link": "Choose your sessions",
         "dismiss": "Dismiss",
         "public_jitsi_title": "Demo setup",
-        "public_jitsi_notice": "This evening uses the public server meet.jit.si, which cuts embedded video "
+        "public_jitsi_notice": "This evening uses the public server {domain}, which cuts embedded video "
                                "calls after 5 minutes. That is enough for a demo; a real evening needs a "
                                "self-hosted Jitsi server or JaaS.",
+        "public_jitsi_login": "meet.jit.si also asks someone to log in (with Google, GitHub or Facebook) and "
+                              "keeps the others waiting until there is a moderator.",
         # -- the event page -----------------------------------------------------------------------
         "status_waiting": "The date of this programme has passed; the evening starts as soon as the moderator starts it.",
         "status_before": "The evening starts at {time}",
@@ -546,7 +564,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "conn_lost": "Connection lost, reconnecting…",
         "conn_refused": "You are not signed in for this evening.",
         "conn_back_link": "Back to the sign-in page",
-        "public_jitsi_live": "Demo: calls via meet.jit.si are cut after 5 minutes.",
+        "public_jitsi_live": "Demo: calls via {domain} are cut after 5 minutes.",
+        "public_jitsi_live_login": "meet.jit.si keeps everyone waiting until someone logs in as moderator: log in "
+                                   "with the button in the video, or wait until someone else does.",
         "jitsi_load_failed": "The video could not be loaded. Please check your internet connection.",
         "jitsi_retry": "Try again",
         "jitsi_left": "You have left the room.",
@@ -686,6 +706,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_seated": "Placed",
         "console_video": "Video",
         "console_video_unknown": "unknown",
+        "console_jitsi_mods": "Jitsi moderator",
+        "console_jitsi_mods_none": "nobody",
+        "console_jitsi_mods_unknown": "nothing reported yet",
+        "console_rights_title": "Moderator rights in Jitsi are wrong",
+        "console_rights_everyone": "Your Jitsi makes everyone a moderator: {names} can mute others or remove them from the room.",
+        "console_rights_first": "Your Jitsi makes the first to arrive a moderator: {names} can mute others or remove them from the room.",
+        "console_rights_lacking": "Host without moderator rights in Jitsi: {names}.",
+        "console_rights_who": "{name} ({room})",
+        "console_rights_fix_open": "This Jitsi runs without tokens, so Plein can neither give hosts rights nor keep them from others.",
+        "console_rights_fix_tokens": "Turn on mod_token_affiliation in Prosody and turn off jicofo's auto-owner.",
+        "console_rights_fix_jaas": "Check the JaaS key and AppID in Plein's settings.",
+        "console_rights_docs": "How to set up Jitsi (guide)",
         "console_hosts": "Host: {names}",
         "console_no_host": "No host",
         "console_host_tag": "host",

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
+import markdown
 from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from rooms.errors import PleinError
 
@@ -12,6 +14,7 @@ from rooms.participants import clean_name
 
 from .auth import (current_participant, evening, is_moderator, language, links, moderator_actor, participant_actor,
                    sign_in, sign_in_moderator)
+from . import config
 from .moderation import grant_host
 from .pushes import send
 from . import i18n as strings
@@ -27,7 +30,7 @@ def check_slug(endpoint, values):
 
 @bp.url_defaults
 def add_slug(endpoint, values):
-    if endpoint.startswith("pages.") and endpoint != "pages.index":
+    if endpoint.startswith("pages.") and endpoint not in ("pages.index", "pages.docs"):
         values.setdefault("slug", evening().program.slug)
 
 
@@ -80,6 +83,19 @@ def event_page(status: int = 200, name: str = "", error: str | None = None):
     host_session = next((s for p in ev.program.rounds for s in p.sessions if s.id == host), None)
     return render("event.html", status, event=event_dict(), state=ev.public_state(), name=name, error=error,
                   signup_open=ev.signup_open(), host_session=host_session)
+
+
+DOCS = {"deploy": "Deploying Plein", "protocol": "Plein's wire protocol"}
+
+
+@bp.get("/docs/<name>")
+def docs(name):
+    """docs/<name>.md rendered, for the links in the pages (the console's Jitsi warning links here)."""
+    if name not in DOCS or not (config.ROOT / "docs" / f"{name}.md").is_file():
+        raise PleinError("no_such_path", 404)
+    text = (config.ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
+    body = markdown.markdown(text, extensions=["tables", "fenced_code", "toc"], output_format="html")
+    return render("docs.html", title=DOCS[name], body=Markup(body))
 
 
 @bp.get("/e/<slug>")

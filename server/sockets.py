@@ -145,6 +145,15 @@ def on_help_ask(data=None):
     return {"ok": True, "request": help_wire(item, ev.tz)}
 
 
+@socketio.on("jitsi:role")
+def on_jitsi_role(data=None):
+    """The page says which Jitsi role it got in its room: a claim for the console's warning, never a right."""
+    participant = evening().participants.get(session.get("socket_pid"))
+    if participant is None:
+        return PleinError("unauthorized", 401).to_dict(session.get("socket_lang", "nl"))
+    return {"ok": True, "claim": evening().video_roles.report(participant.id, data)}
+
+
 @socketio.on_error_default
 def on_error(exc):
     """A handler that failed answers with a coded error instead of silence."""

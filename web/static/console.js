@@ -24,6 +24,7 @@ export function liveOverview(ctx) {
       notConnected: qs("#total-not-connected"),
     },
     roundLine: qs("#console-round"),
+    rights: { box: qs("#jitsi-rights"), text: qs("#jitsi-rights-text"), fix: qs("#jitsi-rights-fix") },
   };
   const open = new Set(); // rooms whose names are unfolded
   let data = null;
@@ -61,6 +62,33 @@ export function liveOverview(ctx) {
       el("dd", { class: known ? null : "is-unknown" }, known ? String(room.jitsi.count) : tr("console_video_unknown")));
   }
 
+  /** Who holds Jitsi moderator rights here, as the pages in this room report it. */
+  function jitsiModerators(room) {
+    const roles = room.video_roles;
+    if (!roles || !room.jitsi_room) return null;
+    const names = roles.moderators.map((p) => p.name).join(", ");
+    const text = roles.reported ? names || tr("console_jitsi_mods_none") : tr("console_jitsi_mods_unknown");
+    const wrong = roles.non_hosts.length || roles.hosts_lacking.length;
+    return el("p", { class: `room__jitsi${wrong ? " is-wrong" : ""}${roles.reported ? "" : " is-unknown"}`,
+      dataset: { moderators: roles.moderators.map((p) => p.id).join(" ") } },
+      el("span", { class: "room__jitsi-label" }, tr("console_jitsi_mods")), " ", el("span", {}, text));
+  }
+
+  /** The warning when Jitsi's moderator rights went to others than the hosts (or not to a host). */
+  function renderRights() {
+    const rights = data.jitsi_rights;
+    const wrong = Boolean(rights && rights.status === "warning");
+    show(view.rights.box, wrong);
+    if (!wrong) return;
+    const who = (list) => list.map((p) => tr("console_rights_who", { name: p.name, room: p.room || tr("console_lobby") })).join(", ");
+    const lines = [];
+    if (rights.non_hosts.length) lines.push(tr(rights.cause === "everyone" ? "console_rights_everyone" : "console_rights_first", { names: who(rights.non_hosts) }));
+    if (rights.hosts_lacking.length) lines.push(tr("console_rights_lacking", { names: who(rights.hosts_lacking) }));
+    setText(view.rights.text, lines.join(" "));
+    setText(view.rights.fix, tr(`console_rights_fix_${rights.mode}`));
+    view.rights.box.dataset.cause = rights.cause || "hosts";
+  }
+
   function roomItem(room) {
     const capacity = typeof room.capacity === "number" ? room.capacity : null;
     const over = capacity !== null && room.count > capacity;
@@ -94,6 +122,7 @@ export function liveOverview(ctx) {
         video(room)),
       capacity ? el("div", { class: "meter", "aria-hidden": "true" }, el("span", { class: "meter__bar", style: `width: ${pct}%` })) : null,
       over ? el("p", { class: "room__warn" }, tr("console_over", { n: room.count - capacity })) : null,
+      jitsiModerators(room),
       details);
   }
 
@@ -137,6 +166,7 @@ export function liveOverview(ctx) {
   function render() {
     if (!data) return;
     renderTotals();
+    renderRights();
     renderRooms();
     renderAbsent();
     renderFilterStatus();
