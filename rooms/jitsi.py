@@ -192,12 +192,16 @@ def token_claims(s: JitsiSettings, room_name: str, user: dict, valid_until: floa
     """The claims of a room token. `user` is {id, name, moderator}: moderator only for that room's host.
 
     - Self-hosted (HS256): `iss` the app id, `aud`, `sub` the domain, `room`, and `context.user` with
-      `moderator` (bool) and `affiliation` ("owner"/"member"). No stock Prosody module reads either claim:
-      host rights need the community module mod_token_affiliation with jicofo's auto-owner off
-      (deploy/jitsi/); without it Jitsi picks its own moderators, and the console warns.
-    - JaaS (RS256): `aud` "jitsi", `iss` "chat", `sub` the AppID, `room`, `context.user.moderator` as the
-      string "true"/"false" (JaaS reads it), and `context.features` switching off what an evening does not
-      offer (livestreaming, recording, transcription, outbound calls).
+      `moderator` ("true"/"false") and `affiliation` ("owner"/"member"). Stock Jitsi reads neither claim:
+      Prosody's token_affiliation module (shipped with jitsi-meet since 2026, jitsi-contrib's copy before)
+      takes `affiliation == "owner"` or `moderator == "true"`, and only with jicofo's auto-owner and
+      jicofo's own authentication off (deploy/jitsi/); without it Jitsi picks its own moderators, and the
+      console warns. The string, not a boolean: older token utilities put claims into presence with
+      `:text(v)`, which fails on a boolean.
+    - JaaS (RS256): `aud` "jitsi", `iss` "chat", `sub` the AppID, `room` the bare name (Jitsi adds the
+      tenant from `sub`), `context.user.moderator` as the string "true"/"false" (JaaS reads it), and
+      `context.features` switching off what an evening does not offer (livestreaming, recording,
+      transcription, outbound and SIP calls).
     Both: `nbf` NBF_LEEWAY seconds back, `exp` token_ttl after the phase the token is for.
     """
     now = time.time() if now is None else now
@@ -210,12 +214,12 @@ def token_claims(s: JitsiSettings, room_name: str, user: dict, valid_until: floa
             "context": {
                 "user": {"id": user["id"], "name": user["name"], "moderator": "true" if host else "false"},
                 "features": {"livestreaming": "false", "recording": "false", "transcription": "false",
-                             "outbound-call": "false"},
+                             "outbound-call": "false", "sip-outbound-call": "false"},
             },
         }
     return {
         "iss": s.app_id, "aud": s.audience, "sub": s.subject or s.host, "room": room_name, **times,
-        "context": {"user": {"id": user["id"], "name": user["name"], "moderator": host,
+        "context": {"user": {"id": user["id"], "name": user["name"], "moderator": "true" if host else "false",
                              "affiliation": "owner" if host else "member"}},
     }
 
@@ -305,6 +309,9 @@ def check_report(s: JitsiSettings, timeout: float = 5.0, sizes=None, now=time.ti
     if s.mode == "tokens" and len(s.app_secret.encode()) < MIN_SECRET_BYTES:
         problems.append(f"JITSI_APP_SECRET is shorter than {MIN_SECRET_BYTES} bytes: a guessable secret lets "
                         "anyone make tokens, moderator rights included")
+    if s.mode == "jaas" and not s.kid.startswith(f"{s.jaas_app_id}/"):
+        problems.append(f"JITSI_JAAS_KEY_ID {s.jaas_key_id!r} belongs to another AppID than JITSI_JAAS_APP_ID: "
+                        "JaaS names a key <AppID>/<key id>")
     if s.uses_tokens:
         try:
             header, claims = sample_token(s, now=now())

@@ -69,9 +69,10 @@ def rights_summary(rooms: list[dict], mode: str) -> dict:
     """The console's verdict on Jitsi moderator rights over every room (each with its `video_roles`).
 
     - `ok`: nobody but hosts is a moderator and no host is without rights;
-    - `cause` "everyone": in some room where two or more pages reported, all are moderators (docker-jitsi-meet
-      with JWT and auto-owner on); "first": some non-host is a moderator, not everyone (the first to arrive,
-      as on Debian packages); None when only hosts lack rights;
+    - `cause` "everyone": in some room where two or more pages reported, all are moderators (jicofo's own
+      authentication, as docker-jitsi-meet with JWT, or muc_wait_for_host); "first": some non-host is a
+      moderator, not everyone (jicofo's auto-owner, as on Debian packages); None when only hosts lack rights;
+    - without tokens (`mode` "open") no host can have rights, so `hosts_lacking` stays empty;
     - `status` "unknown" while no page has reported yet.
     """
     reported = sum(r["video_roles"]["reported"] for r in rooms)
@@ -82,6 +83,8 @@ def rights_summary(rooms: list[dict], mode: str) -> dict:
     everyone = any(r["video_roles"]["reported"] >= 2
                    and len(r["video_roles"]["moderators"]) == r["video_roles"]["reported"] for r in rooms)
     cause = ("everyone" if everyone else "first") if non_hosts else None
+    if mode == "open":  # without tokens no host can get rights: the fix text says so, it is no finding per host
+        lacking = []
     status = "unknown" if not reported else ("warning" if non_hosts or lacking else "ok")
     return {"status": status, "mode": mode, "cause": cause, "non_hosts": non_hosts, "hosts_lacking": lacking,
             "reported": reported}

@@ -258,6 +258,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_rights_who": "{name} ({room})",
         "console_rights_fix_open": "Deze Jitsi werkt zonder tokens, dus Plein kan hosts geen rechten geven en anderen ze niet ontnemen.",
         "console_rights_fix_tokens": "Zet mod_token_affiliation aan in Prosody en de auto-owner van jicofo uit.",
+        "console_rights_fix_tokens_everyone": "Iedereen met een token wordt moderator: zet ook de eigen authenticatie "
+                                              "van jicofo uit (JICOFO_ENABLE_AUTH=0) en mod_token_affiliation aan.",
         "console_rights_fix_jaas": "Controleer de JaaS-sleutel en AppID in de instellingen van Plein.",
         "console_rights_docs": "Zo stel je Jitsi goed in (handleiding, Engels)",
         "console_hosts": "Host: {names}",
@@ -716,6 +718,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_rights_who": "{name} ({room})",
         "console_rights_fix_open": "This Jitsi runs without tokens, so Plein can neither give hosts rights nor keep them from others.",
         "console_rights_fix_tokens": "Turn on mod_token_affiliation in Prosody and turn off jicofo's auto-owner.",
+        "console_rights_fix_tokens_everyone": "Everyone with a token becomes a moderator: also turn off jicofo's own "
+                                              "authentication (JICOFO_ENABLE_AUTH=0) and turn on mod_token_affiliation.",
         "console_rights_fix_jaas": "Check the JaaS key and AppID in Plein's settings.",
         "console_rights_docs": "How to set up Jitsi (guide)",
         "console_hosts": "Host: {names}",

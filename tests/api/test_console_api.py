@@ -409,17 +409,17 @@ def test_the_host_link_gives_jitsi_moderator_rights_in_that_room_only(make_app):
     def user(token):
         return jwt.decode(token, JITSI_SECRET, algorithms=["HS256"], audience="jitsi")["context"]["user"]
 
-    assert user(state["room"]["jwt"])["moderator"] is True and user(state["room"]["jwt"])["affiliation"] == "owner"
+    assert user(state["room"]["jwt"])["moderator"] == "true" and user(state["room"]["jwt"])["affiliation"] == "owner"
     assert state["next_room"]["name"] != state["room"]["name"]
-    assert user(state["next_room"]["jwt"]) == {**user(state["next_room"]["jwt"]), "moderator": False,
+    assert user(state["next_room"]["jwt"]) == {**user(state["next_room"]["jwt"]), "moderator": "false",
                                                "affiliation": "member"}
     other = gast.get(API + "/participants/me/state").get_json()
-    assert other["hosting"] == [] and user(other["room"]["jwt"])["moderator"] is False
+    assert other["hosting"] == [] and user(other["room"]["jwt"])["moderator"] == "false"
     # Moved into another room by a moderator, the host is no Jitsi moderator there.
     hid = me(hanna)["id"]
     app.test_client().post(API + f"/participants/{hid}/move", json={"session": "zaal-4"}, headers=MOD)
     state = hanna.get(API + "/participants/me/state").get_json()
-    assert state["room"]["session"]["id"] == "zaal-4" and user(state["room"]["jwt"])["moderator"] is False
+    assert state["room"]["session"]["id"] == "zaal-4" and user(state["room"]["jwt"])["moderator"] == "false"
 
 
 def test_without_token_auth_a_host_gets_no_jwt(app, ev):

@@ -71,7 +71,7 @@ def test_jaas_rooms_tokens_and_pages(make_app, pem_file, rsa_key):
         "user": {"id": state["participant"]["id"] if "participant" in state else claims["context"]["user"]["id"],
                  "name": "Hanna", "moderator": "true"},
         "features": {"livestreaming": "false", "recording": "false", "transcription": "false",
-                     "outbound-call": "false"}}
+                     "outbound-call": "false", "sip-outbound-call": "false"}}
     assert claims["context"]["user"]["id"] == hanna.get(API + "/participants/me").get_json()["id"]
     # Only that room's host is a moderator: not in the next room, and the guest nowhere.
     nxt = jwt.decode(state["next_room"]["jwt"], public, algorithms=["RS256"], audience="jitsi")
@@ -111,6 +111,13 @@ def test_jaas_settings_are_all_or_nothing(make_app, pem_file, tmp_path):
 def test_a_key_id_without_the_app_id_gets_it_in_front(make_app, pem_file):
     ev = make_app(**jaas_config(pem_file, JITSI_JAAS_KEY_ID="4f4910")).extensions["plein"]
     assert ev.jitsi.kid == KEY_ID
+
+
+def test_the_console_warning_links_to_the_served_docs(client):
+    page = client.get("/docs/deploy")
+    assert page.status_code == 200 and 'id="jitsi-host-rights"' in page.get_data(as_text=True)
+    assert client.get("/docs/nothing").status_code == 404
+    assert client.get("/docs/..%2Fpyproject").status_code == 404
 
 
 @pytest.mark.parametrize("domain, notice, login", [

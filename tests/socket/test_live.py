@@ -183,7 +183,7 @@ def test_jwt_for_exactly_the_participants_room(start_server, listen):
     room = mine["room"]
     claims = jwt.decode(room["jwt"], secret, algorithms=["HS256"], audience="jitsi")
     assert claims["iss"] == "plein-test" and claims["room"] == room["name"] == shared["room"]["name"]
-    assert claims["context"]["user"] == {"id": joined["id"], "name": "Jet de Jong", "moderator": False,
+    assert claims["context"]["user"] == {"id": joined["id"], "name": "Jet de Jong", "moderator": "false",
                                          "affiliation": "member"}
     assert claims["nbf"] <= time.time() < claims["exp"]
     assert claims["sub"] == "127.0.0.1"

@@ -85,7 +85,8 @@ export function liveOverview(ctx) {
     if (rights.non_hosts.length) lines.push(tr(rights.cause === "everyone" ? "console_rights_everyone" : "console_rights_first", { names: who(rights.non_hosts) }));
     if (rights.hosts_lacking.length) lines.push(tr("console_rights_lacking", { names: who(rights.hosts_lacking) }));
     setText(view.rights.text, lines.join(" "));
-    setText(view.rights.fix, tr(`console_rights_fix_${rights.mode}`));
+    const fix = rights.mode === "tokens" && rights.cause === "everyone" ? "tokens_everyone" : rights.mode;
+    setText(view.rights.fix, tr(`console_rights_fix_${fix}`));
     view.rights.box.dataset.cause = rights.cause || "hosts";
   }
 
