@@ -15,6 +15,7 @@ import redis
 
 from .audit import Actor
 from .errors import PleinError
+from .limits import Limits
 from .participants import Participant
 from .store import Keys
 
@@ -43,13 +44,16 @@ def clean_text(raw, *, max_len: int, code: str, required: bool = True) -> str:
 class Broadcasts:
     """Messages from the moderators to everyone or to one session's room."""
 
-    def __init__(self, r: redis.Redis, keys: Keys, now=time.time):
+    def __init__(self, r: redis.Redis, keys: Keys, limits: Limits, now=time.time):
         self.r = r
         self.keys = keys
+        self.limits = limits
         self.now = now
 
     def create(self, actor: Actor, raw_text, session: dict | None) -> dict:
         text = clean_text(raw_text, max_len=BROADCAST_MAX, code="message")
+        if not actor.is_moderator:  # a moderator can steer the whole evening anyway; a host gets a limit
+            self.limits.take("broadcast", actor.id)
         item = {"id": secrets.token_hex(6), "text": text, "from": actor.name, "at": round(self.now(), 3),
                 "session": session}
         with self.r.pipeline() as pipe:
@@ -77,9 +81,10 @@ class Broadcasts:
 class HelpDesk:
     """Help requests: one open request per participant; moderators answer and mark them done."""
 
-    def __init__(self, r: redis.Redis, keys: Keys, now=time.time):
+    def __init__(self, r: redis.Redis, keys: Keys, limits: Limits, now=time.time):
         self.r = r
         self.keys = keys
+        self.limits = limits
         self.now = now
 
     def get(self, request_id) -> dict:
@@ -115,6 +120,7 @@ class HelpDesk:
     def ask(self, participant: Participant, raw_text, room: dict | None) -> dict:
         """Open a request (or add to the open one): who, where, what; never loses an earlier text."""
         text = clean_text(raw_text, max_len=HELP_MAX, code="help", required=False)
+        self.limits.take("help", participant.id)
         now = round(self.now(), 3)
         said = [{"from": "participant", "name": participant.name, "text": text, "at": now}] if text else []
 

@@ -17,6 +17,7 @@ from .audit import Actor, AuditLog
 from .clock import ClockService
 from .console import Broadcasts, HelpDesk, Hosts
 from .jitsi import JitsiSettings, RoomService, check_deployment
+from .limits import Limits
 from .errors import PleinError
 from .occupancy import RoomSizes
 from .overview import overview
@@ -95,7 +96,8 @@ class Evening:
 
     def __init__(self, program: Program, r: redis.Redis, *, jitsi: JitsiSettings,
                  secret: str | None = None, moderator_key: str | None = None,
-                 speed: float = 1.0, start: float | None = None, presence_ttl: float = 15.0, now=time.time):
+                 speed: float = 1.0, start: float | None = None, presence_ttl: float = 15.0,
+                 limits: dict | None = None, rate_limits: bool = True, now=time.time):
         self.program = program
         self.r = r
         self.keys = Keys(program.slug)
@@ -114,10 +116,11 @@ class Evening:
         self.seats = SeatService(r, program)
         self.rooms = RoomService(program, self.secret, jitsi)
         self.audit = AuditLog(r, self.keys, self.tz, now=now)
-        self.broadcasts = Broadcasts(r, self.keys, now=now)
-        self.help = HelpDesk(r, self.keys, now=now)
+        self.limits = Limits(r, self.keys, limits, enabled=rate_limits)
+        self.broadcasts = Broadcasts(r, self.keys, self.limits, now=now)
+        self.help = HelpDesk(r, self.keys, self.limits, now=now)
         self.hosts = Hosts(r, self.keys)
-        self.video_roles = VideoRoles(r, self.keys, now=now)
+        self.video_roles = VideoRoles(r, self.keys, self.limits, now=now)
         self.sizes = RoomSizes(r, self.keys, jitsi.room_size_url if jitsi.polls_room_sizes else "", jitsi.muc, interval=jitsi.room_size_interval,
                                now=now)
         self.notify = lambda pushes: None  # where out-of-band notices go; the server sets its sender
@@ -346,10 +349,11 @@ class Evening:
             pipe.execute()
         return open_
 
-    def sign_up(self, raw_name) -> tuple[Participant, str]:
-        """A new participant, unless a moderator has closed sign-up."""
+    def sign_up(self, raw_name, address: str = "") -> tuple[Participant, str]:
+        """A new participant, unless a moderator has closed sign-up or this address signs up too fast."""
         if not self.signup_open():
             raise PleinError("signup_closed", 403)
+        self.limits.take("signup", address or "-")
         return self.participants.create(raw_name)
 
     def where(self, pid: str, state: State | None = None) -> dict | None:

@@ -14,6 +14,7 @@ import time
 import redis
 
 from .errors import PleinError
+from .limits import Limits
 from .store import Keys
 
 ROLES = ("moderator", "participant", "none")
@@ -23,9 +24,10 @@ ROOM_NAME = re.compile(r"^[a-z0-9-]{1,100}$")  # the rooms' own names (rooms/jit
 class VideoRoles:
     """pid -> {room, role, at} in one Redis hash; "none" (the page left the room) removes the claim."""
 
-    def __init__(self, r: redis.Redis, keys: Keys, now=time.time):
+    def __init__(self, r: redis.Redis, keys: Keys, limits: Limits, now=time.time):
         self.r = r
         self.keys = keys
+        self.limits = limits
         self.now = now
 
     def report(self, pid: str, data) -> dict:
@@ -34,6 +36,7 @@ class VideoRoles:
         room, role = data.get("room"), data.get("role")
         if role not in ROLES or not isinstance(room, str) or not ROOM_NAME.match(room):
             raise PleinError("bad_role_report")
+        self.limits.take("role", pid)
         claim = {"room": room, "role": role, "at": round(self.now(), 3)}
         with self.r.pipeline(transaction=False) as pipe:
             if role == "none":

@@ -74,7 +74,7 @@ def get_state():
 
 @bp.post("/api/events/<slug>/participants")
 def create_participant():
-    participant, token = evening().sign_up(json_body().get("name"))
+    participant, token = evening().sign_up(json_body().get("name"), request.remote_addr)
     sign_in(participant)
     return jsonify({"id": participant.id, "name": participant.name, "token": token}), 201
 
@@ -292,8 +292,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(PleinError)
     def plein_error(exc: PleinError):
+        headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else {}
         if wants_json():
-            return jsonify(exc.to_dict(language())), exc.status
+            return jsonify(exc.to_dict(language())), exc.status, headers
         from .pages import error_page
         return error_page(exc.message(language()), exc.status)
 

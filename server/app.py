@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rooms.evening import Evening
 from rooms.jitsi import JitsiSettings, sample_token
@@ -75,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PLEIN_PROXY_HOPS"]:  # the client's address (sign-up limits) from the proxies' header
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PLEIN_PROXY_HOPS"], x_proto=1, x_host=1)
 
     program = load_program(app.config["PLEIN_PROGRAM"])
     r = db.init_app(app)
@@ -84,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             secret=app.config["SECRET_KEY"], moderator_key=app.config["PLEIN_MODERATOR_KEY"],
             speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
             presence_ttl=app.config["PLEIN_PRESENCE_TTL"],
+            limits=app.config["PLEIN_LIMITS"], rate_limits=app.config["PLEIN_RATE_LIMITS"],
         )
     except ValueError as exc:  # a moderator key too short to be safe
         raise SystemExit(f"PLEIN_MODERATOR_KEY: {exc}") from None

@@ -38,6 +38,14 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _rates() -> dict:
+    from rooms.limits import rates_from
+    try:
+        return rates_from(os.environ.get)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+
+
 def from_env() -> dict:
     """The app config as the environment sets it; `create_app(test_config)` may override any key."""
     env = os.environ.get
@@ -68,6 +76,11 @@ def from_env() -> dict:
         "JITSI_JAAS_KEY_ID": (env("JITSI_JAAS_KEY_ID") or "").strip(),
         "JITSI_JAAS_PRIVATE_KEY_FILE": env("JITSI_JAAS_PRIVATE_KEY_FILE") or "",
         "PLEIN_PRESENCE_TTL": _float("PLEIN_PRESENCE_TTL", 15.0),
+        # rate limits per person or address (rooms/limits.py); off only for load tests on loopback
+        "PLEIN_RATE_LIMITS": _bool("PLEIN_RATE_LIMITS", True),
+        "PLEIN_LIMITS": _rates(),
+        # behind a reverse proxy: how many proxies' X-Forwarded-For to trust for the client's address
+        "PLEIN_PROXY_HOPS": _int("PLEIN_PROXY_HOPS", 0, minimum=0),
         # brainstorm notes (rooms/notes.py; docs/deploy.md)
         "PLEIN_NOTES_MAX_UPDATE_BYTES": _int("PLEIN_NOTES_MAX_UPDATE_BYTES", 32 * 1024),
         "PLEIN_NOTES_MAX_NOTE_BYTES": _int("PLEIN_NOTES_MAX_NOTE_BYTES", 1024 * 1024),

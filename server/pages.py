@@ -107,7 +107,7 @@ def event():
 def join():
     name = request.form.get("name", "")
     try:
-        participant, _token = evening().sign_up(name)
+        participant, _token = evening().sign_up(name, request.remote_addr)
     except PleinError as exc:
         # Keep what they typed; say what is wrong, in their language (403 when sign-up is closed).
         return event_page(exc.status, name=name[:200], error=exc.message(language()))

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rooms.limits import Limits
 from rooms.occupancy import MAX_BACKOFF, RoomSizes
 from rooms.presence import Presence
 from rooms.store import Keys
@@ -195,7 +196,7 @@ def test_broadcasts_replayed_for_three_hours_everyone_and_own_room(r):
     from rooms.audit import Actor
     from rooms.console import Broadcasts
     now = Clock()
-    b = Broadcasts(r, KEYS, now=now)
+    b = Broadcasts(r, KEYS, Limits(r, KEYS), now=now)
     mod = Actor("moderator", "Mila", "m")
     old = b.create(mod, "Oud", None)
     now.t += 3 * 3600 + 1
@@ -215,7 +216,7 @@ def test_a_participant_has_one_open_help_request(r):
     from rooms.audit import Actor
     from rooms.console import HelpDesk
     from rooms.participants import Participant
-    desk = HelpDesk(r, KEYS)
+    desk = HelpDesk(r, KEYS, Limits(r, KEYS))
     anna = Participant("anna", "Anna")
     first = desk.ask(anna, "Eén", {"session": "zaal-1", "title": "Zaal een", "name": "x"})
     second = desk.ask(anna, "Twee", {"session": "zaal-2", "title": "Zaal twee", "name": "y"})
