@@ -114,7 +114,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Room for a notes update twice over the limit, so that one gets a coded error, not a cut connection.
         max_http_buffer_size=max(64 * 1024, 2 * app.config["PLEIN_NOTES_MAX_UPDATE_BYTES"] + 4096),
     )
-    from . import notes, sockets  # noqa: F401  (registers the handlers on `socketio`)
+    from . import fairness, notes, sockets  # noqa: F401  (registers the handlers on `socketio`)
+    fairness.install(socketio.server)
     notes.init_app(app, r)
 
     if app.config["PLEIN_TICKER"]:

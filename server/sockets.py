@@ -76,6 +76,7 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    socketio.server.plein_forget_gate(request.sid)
     notes.on_disconnect()
     pid = session.get("socket_pid")
     if pid:
