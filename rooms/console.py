@@ -21,6 +21,7 @@ from .store import Keys
 
 BROADCAST_MAX = 500
 HELP_MAX = 500
+HELP_MESSAGES_MAX = 20  # a participant's messages in one request: at most 10 KB, however often they ask
 BROADCASTS_KEPT = 50
 BROADCAST_REPLAY_SECONDS = 3 * 3600  # a page that connects later still sees what was said this long ago
 
@@ -87,23 +88,32 @@ class HelpDesk:
         self.limits = limits
         self.now = now
 
+    def _item_key(self, request_id) -> str:
+        if not (isinstance(request_id, str) and 0 < len(request_id) < 40 and request_id.isalnum()):
+            raise PleinError("unknown_help", 404)
+        return self.keys.help_item(request_id)
+
     def get(self, request_id) -> dict:
-        raw = self.r.hget(self.keys.help, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
+        raw = self.r.get(self._item_key(request_id))
         if raw is None:
             raise PleinError("unknown_help", 404)
         return json.loads(raw)
 
     def _save(self, pipe, item: dict) -> None:
-        pipe.hset(self.keys.help, item["id"], json.dumps(item, ensure_ascii=False))
+        pipe.set(self.keys.help_item(item["id"]), json.dumps(item, ensure_ascii=False))
         if item["status"] == "done":
+            pipe.delete(self.keys.help_of(item["pid"]))
             pipe.hdel(self.keys.help_open, item["pid"])
         else:
+            pipe.set(self.keys.help_of(item["pid"]), item["id"])
             pipe.hset(self.keys.help_open, item["pid"], item["id"])
         pipe.set(self.keys.console_dirty, "1")
 
     def _transact(self, watches: tuple[str, ...], build) -> dict:
         """Read with `build(pipe)`, then save what it returns, as one optimistic transaction: retried when
-        another worker wrote in between, so no two answers or asks overwrite each other."""
+        another worker wrote in between, so no two answers or asks overwrite each other. Each request and
+        each participant's pointer to it are keys of their own, so only writers of the same request can
+        collide (its participant and the moderators answering it), never a whole venue asking at once."""
         for _ in range(20):
             with self.r.pipeline() as pipe:
                 try:
@@ -125,26 +135,33 @@ class HelpDesk:
         said = [{"from": "participant", "name": participant.name, "text": text, "at": now}] if text else []
 
         def build(pipe) -> dict:
-            open_id = pipe.hget(self.keys.help_open, participant.id)
-            raw = pipe.hget(self.keys.help, open_id) if open_id else None
+            open_id = pipe.get(self.keys.help_of(participant.id))
+            raw = None
+            if open_id:
+                pipe.watch(self.keys.help_item(open_id))  # a moderator's answer to it must not be overwritten
+                raw = pipe.get(self.keys.help_item(open_id))
             if not raw:
                 return {"id": secrets.token_hex(6), "pid": participant.id, "name": participant.name,
                         "room": room, "asked_at": now, "at": now, "status": "open", "messages": said}
             item = json.loads(raw)
+            if said and sum(m["from"] == "participant" for m in item["messages"]) >= HELP_MESSAGES_MAX:
+                raise PleinError("help_too_many", 409, max=HELP_MESSAGES_MAX)
             item.update(room=room, at=now, status="open")
             item["messages"].extend(said)
             return item
 
-        return self._transact((self.keys.help_open, self.keys.help), build)
+        return self._transact((self.keys.help_of(participant.id),), build)
 
     def _change(self, request_id, change) -> dict:
+        key = self._item_key(request_id)
+
         def build(pipe) -> dict:
-            raw = pipe.hget(self.keys.help, request_id) if isinstance(request_id, str) and len(request_id) < 40 else None
+            raw = pipe.get(key)
             if raw is None:
                 raise PleinError("unknown_help", 404)
             return change(json.loads(raw))
 
-        return self._transact((self.keys.help,), build)
+        return self._transact((key,), build)
 
     def answer(self, actor: Actor, request_id, raw_text) -> dict:
         text = clean_text(raw_text, max_len=HELP_MAX, code="message")
@@ -168,14 +185,14 @@ class HelpDesk:
 
     def of(self, pid: str) -> dict | None:
         """The participant's open (or answered, not yet done) request."""
-        open_id = self.r.hget(self.keys.help_open, pid)
-        raw = self.r.hget(self.keys.help, open_id) if open_id else None
+        open_id = self.r.get(self.keys.help_of(pid))
+        raw = self.r.get(self.keys.help_item(open_id)) if open_id else None
         return json.loads(raw) if raw else None
 
     def pending(self) -> list[dict]:
         """Every request not done yet, oldest first."""
         ids = list(self.r.hvals(self.keys.help_open))
-        items = [json.loads(x) for x in (self.r.hmget(self.keys.help, ids) if ids else []) if x]
+        items = [json.loads(x) for x in (self.r.mget([self.keys.help_item(i) for i in ids]) if ids else []) if x]
         return sorted(items, key=lambda x: x["asked_at"])
 
 

@@ -10,6 +10,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "name_control": ("Je naam bevat tekens die niet zijn toegestaan (zoals een regeleinde of tab).",
                      "Your name contains characters that are not allowed (such as a line break or tab)."),
     "bad_json": ("Het verzoek is geen geldig JSON-object.", "The request body is not a valid JSON object."),
+    "help_too_many": ("Je hulpvraag heeft al {max} berichten; wacht op een antwoord of sluit hem en stel een nieuwe.",
+                      "Your help request already has {max} messages; wait for an answer, or close it and ask anew."),
     "rate_limited": ("Even rustig aan: dit kan over {seconds} seconden weer.",
                      "Slow down a little: you can do this again in {seconds} seconds."),
     "bad_role_report": ("Deze melding over je rol in Jitsi klopt niet: geef de zaal en moderator, participant of none.",

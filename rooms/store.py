@@ -87,14 +87,17 @@ class Keys:
     def broadcasts(self) -> str:
         return self("broadcasts")
 
-    @property
-    def help(self) -> str:
-        """Help request id -> JSON."""
-        return self("help")
+    def help_item(self, request_id: str) -> str:
+        """One help request as JSON (a key of its own: writers of different requests never collide)."""
+        return self("help", "item", request_id)
+
+    def help_of(self, pid: str) -> str:
+        """The id of this participant's open help request (what their asks watch)."""
+        return self("help", "of", pid)
 
     @property
     def help_open(self) -> str:
-        """pid -> the id of their open help request."""
+        """pid -> the id of their open help request: the index the console lists."""
         return self("help", "open")
 
     @property

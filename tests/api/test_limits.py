@@ -89,3 +89,18 @@ def test_help_asks_and_host_broadcasts_are_limited_per_person(make_app):
     assert sent == [201, 201, 429, 429]
     mod = app.test_client()
     assert all(mod.post(API + "/broadcasts", json={"text": f"m{i}"}, headers=MOD).status_code == 201 for i in range(12))
+
+
+def test_one_help_request_stays_small_however_often_its_participant_asks(r):
+    from rooms.console import HELP_MESSAGES_MAX, HelpDesk
+    from rooms.participants import Participant
+    desk = HelpDesk(r, KEYS, Limits(r, KEYS, enabled=False))
+    anna = Participant("anna", "Anna")
+    for i in range(HELP_MESSAGES_MAX):
+        desk.ask(anna, "x" * 500, None)
+    with pytest.raises(Exception) as refused:
+        desk.ask(anna, "nog een", None)
+    assert refused.value.code == "help_too_many"
+    assert len(desk.of("anna")["messages"]) == HELP_MESSAGES_MAX
+    assert desk.ask(anna, None, {"session": "zaal-2"})["room"] == {"session": "zaal-2"}  # no text: still a ping
+    assert len(r.get(KEYS.help_item(desk.of("anna")["id"]))) < 12_000  # was 175 KB after a flood of asks
