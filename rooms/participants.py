@@ -21,17 +21,39 @@ class Participant:
     name: str
 
 
-def clean_name(raw) -> str:
-    """The display name as stored: NFC, trimmed, 1-60 characters, no control characters."""
+# Bidi controls reorder what follows them on screen ("Anna" + U+202E + "rotaredoM" shows as "AnnaModerator").
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern).
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# What the console signs its own messages with: no participant may look like it.
+RESERVED_NAMES = ("moderator", "moderatie", "api", "plein", "organisatie", "organisator", "organiser", "organizer",
+                  "admin", "beheer", "beheerder", "host")
+
+
+def skeleton(name: str) -> str:
+    """The name as a reader takes it in: compatibility forms folded, case, accents, spaces, punctuation and
+    invisible characters gone ("M o d e r a t o r", "ＭＯＤＥＲＡＴＯＲ" and "Modérator!" all read "moderator")."""
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] in "LN" and c not in BLANK_GLYPHS)
+
+
+def clean_name(raw, *, organiser: bool = False) -> str:
+    """The display name as stored: NFC, trimmed, 1-60 characters, no control characters, something visible,
+    and (but for the organisers' own names: `organiser`) not a name the console uses for itself."""
     if not isinstance(raw, str):
         raise PleinError("name_missing")
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
         raise PleinError("name_missing")
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in name):
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in BIDI_CONTROLS for c in name):
         raise PleinError("name_control")
     if len(name) > NAME_MAX:
         raise PleinError("name_too_long", max=NAME_MAX)
+    if not any(unicodedata.category(c)[0] in "LNPS" and c not in BLANK_GLYPHS for c in name):  # nothing shows
+        raise PleinError("name_invisible")
+    letters = skeleton(name)
+    if not organiser and (letters.startswith(RESERVED_NAMES[0]) or letters in RESERVED_NAMES):
+        raise PleinError("name_reserved", name=name)
     return name
 
 

@@ -210,7 +210,7 @@ def name_moderator():
     """The name a signed-in moderator goes by in the audit log."""
     if request.headers.get("Authorization"):
         raise PleinError("cookie_only")
-    name = clean_name(json_body().get("name"))
+    name = clean_name(json_body().get("name"), organiser=True)
     session["moderator_name"] = name
     return jsonify({"name": name})
 

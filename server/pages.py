@@ -196,7 +196,7 @@ def moderator_login():
         return render("moderator_login.html", 403, error=strings.table(language())["moderator_bad_key"],
                       name=raw_name[:60])
     try:
-        name = clean_name(raw_name) if raw_name.strip() else None
+        name = clean_name(raw_name, organiser=True) if raw_name.strip() else None
     except PleinError as exc:
         return render("moderator_login.html", 400, error=exc.message(language()), name=raw_name[:60])
     sign_in_moderator(name)

@@ -57,6 +57,12 @@ def test_join_returns_id_token_and_cookie(client, r):
     ("", "name_missing"), ("   ", "name_missing"), (None, "name_missing"), (42, "name_missing"),
     ("x" * 61, "name_too_long"), ("Anna\nde Vries", "name_control"), ("Anna\x00", "name_control"),
     ("tab\there", "name_control"),
+    # issue 9, item 6: nothing visible, bidi tricks, the console's own names
+    ("\u200b\u200b", "name_invisible"), ("\u2060\u200d\u3164", "name_invisible"), ("\u0301\u0301", "name_invisible"),
+    ("Anna\u202erotaredoM", "name_control"), ("\u2067Bram\u2069", "name_control"), ("\u200fEva", "name_control"),
+    ("Moderator", "name_reserved"), ("moderator 8845", "name_reserved"), ("M o d e r a t o r", "name_reserved"),
+    ("\uff2d\uff2f\uff24\uff25\uff32\uff21\uff34\uff2f\uff32", "name_reserved"), ("Modérator!", "name_reserved"),
+    ("API", "name_reserved"), ("A.P.I.", "name_reserved"), ("Plein", "name_reserved"),
 ])
 def test_bad_names_are_refused_and_change_nothing(client, r, name, code):
     resp = client.post(API + "/participants", json={"name": name})
@@ -205,3 +211,10 @@ def test_pages_show_errors_as_pages_in_the_users_language(client):
     resp = client.get("/e/another-evening", headers={"Accept-Language": "en"})
     assert resp.status_code == 404 and "This evening does not exist." in resp.get_data(as_text=True)
     assert "404" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["Ånne-Marie O'Neill", "李小龍", "Zoë 🙂", "Api Jansen", "Moderne Mensen", "José",
+                                  "محمد", "Hostel de Wit"])
+def test_ordinary_names_are_welcome(client, name):
+    resp = client.post(API + "/participants", json={"name": name})
+    assert resp.status_code == 201, resp.get_json()
