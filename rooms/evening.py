@@ -91,6 +91,13 @@ class Regroup:
     enter: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Disconnect:
+    """Close these sockets (on any worker), after what came before."""
+
+    sids: tuple[str, ...]
+
+
 class Evening:
     """Everything the server needs for one event, all storage through Redis."""
 

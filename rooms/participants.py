@@ -96,10 +96,19 @@ class ParticipantService:
         pipe.zadd(self.keys.participants, {participant.id: now})
 
     def get(self, pid: str | None) -> Participant | None:
+        """A participant who can act (signed up, not removed), else None: their token and cookie are void."""
         if not pid or not isinstance(pid, str) or len(pid) > 64:
             return None
-        name = self.r.hget(self.keys.participant(pid), "name")
-        return None if name is None else Participant(pid, name)
+        name, removed = self.r.hmget(self.keys.participant(pid), ["name", "removed"])
+        return None if name is None or removed else Participant(pid, name)
+
+    def remove(self, pid: str, now: float) -> None:
+        """Take a participant out of the evening: every way they sign in stops working (token, cookie, personal
+        link), and they leave the lists. What they wrote stays, under their name, for the audit."""
+        with self.r.pipeline() as pipe:
+            pipe.hset(self.keys.participant(pid), "removed", f"{now:.3f}")
+            pipe.zrem(self.keys.participants, pid)
+            pipe.execute()
 
     def by_token(self, token) -> Participant | None:
         if not isinstance(token, str) or not 10 <= len(token) <= 200:

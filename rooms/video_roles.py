@@ -47,6 +47,10 @@ class VideoRoles:
             pipe.execute()
         return claim
 
+    def report_left(self, pid: str) -> None:
+        """The participant is gone (removed from the evening): no claim of theirs counts any more."""
+        self.r.hdel(self.keys.video_roles, pid)
+
     def all(self) -> dict[str, dict]:
         return {pid: json.loads(raw) for pid, raw in self.r.hgetall(self.keys.video_roles).items()}
 

@@ -160,6 +160,12 @@ def host(pid):
     return jsonify(moderation.run("host", current_actor(), {**json_body(), "participant": pid}))
 
 
+@bp.post("/api/events/<slug>/participants/<pid>/remove")
+def remove_participant(pid):
+    """Take a participant out of the evening (moderator, or the host of the room they are in)."""
+    return jsonify(moderation.run("remove", current_actor(), {"participant": pid}))
+
+
 @bp.put("/api/events/<slug>/signup")
 def signup():
     return jsonify(moderation.run("signup", current_actor(), json_body()))

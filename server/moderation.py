@@ -11,7 +11,7 @@ from typing import Callable
 
 from rooms.audit import Actor
 from rooms.errors import PleinError
-from rooms.evening import Push, Regroup, channel_all, channel_hosts, channel_participant, channel_session
+from rooms.evening import Disconnect, Push, Regroup, channel_all, channel_hosts, channel_participant, channel_session
 from rooms.overview import help_wire, overview
 
 from .auth import evening
@@ -129,6 +129,35 @@ def _help_done(ev, actor: Actor, body: dict):
     return wire, [Push("help:done", channel_participant(ev.program.slug, item["pid"]), wire)]
 
 
+def _remove(ev, actor: Actor, body: dict):
+    """Take a participant out of the evening: a moderator anyone, a host someone in their own room. Their token,
+    cookie and personal link stop working at once, their sockets are closed (on any worker), their seats free
+    up for others, their open help request and host rights end. What they wrote stays (hide it separately)."""
+    participant = ev.participants.get(field(body, "participant", str))
+    if participant is None:
+        raise PleinError("unknown_participant", 404)
+    room = ev.where(participant.id) or {}
+    if not actor.is_moderator and not actor.hosts(room.get("session")):
+        raise PleinError("host_only", 403)
+    if actor.id == participant.id:
+        raise PleinError("remove_self", 409)
+    state = ev.state()
+    sids = tuple(ev.presence.sockets(participant.id))
+    ev.participants.remove(participant.id, state.now)
+    ev.seats.choose(participant.id, {r.id: None for r in ev.program.rounds if ev.round_status(r, state) != "over"})
+    for session_id in ev.hosts.of(participant.id):
+        ev.hosts.set(participant.id, session_id, False)
+    open_help = ev.help.of(participant.id)
+    if open_help is not None:
+        ev.help.done(open_help["id"], by=actor.name)
+    ev.video_roles.report_left(participant.id)
+    ev.audit.record(actor, "remove", {"participant": {"id": participant.id, "name": participant.name},
+                                      "room": room.get("title")})
+    notice = {"by": actor.name}
+    return ({"participant": {"id": participant.id, "name": participant.name}, "removed": True},
+            [Push("auth:removed", channel_participant(ev.program.slug, participant.id), notice), Disconnect(sids)])
+
+
 def _console(ev, actor: Actor, body: dict):
     return overview(ev), []
 
@@ -149,6 +178,7 @@ ACTIONS: dict[str, Action] = {
     "help:answer": Action(_help_answer, hosts=True),
     "help:done": Action(_help_done, hosts=True),
     "console": Action(_console),
+    "remove": Action(_remove, hosts=True),
 }
 
 

@@ -5,13 +5,16 @@ moved (enter_room/leave_room travel on the same channel) before the message that
 """
 from __future__ import annotations
 
-from rooms.evening import Push, Regroup
+from rooms.evening import Disconnect, Push, Regroup
 
 
-def send(items: list[Push | Regroup]) -> None:
+def send(items: list[Push | Regroup | Disconnect]) -> None:
     from .app import socketio
     for item in items:
-        if isinstance(item, Regroup):
+        if isinstance(item, Disconnect):
+            for sid in item.sids:
+                socketio.server.disconnect(sid, namespace="/")
+        elif isinstance(item, Regroup):
             for sid in item.sids:
                 for channel in item.leave:
                     socketio.server.leave_room(sid, channel, namespace="/")

@@ -194,8 +194,8 @@ export function liveOverview(ctx) {
       ? tr("console_person_in", { room: roomTitle(room), time: person.since ? time(person.since) : "–" })
       : tr("console_person_absent");
     if (!targets.length) {
-      const hostBody = hostToggle(found);
-      await askDialog({ title: person.name, text: `${where} ${tr("console_move_none")}`, body: hostBody ? [hostBody] : [],
+      const extra = [hostToggle(found), removeButton(person, focusBack)].filter(Boolean);
+      await askDialog({ title: person.name, text: `${where} ${tr("console_move_none")}`, body: extra,
         confirm: tr("dialog_close"), focusBack });
       return;
     }
@@ -210,6 +210,7 @@ export function liveOverview(ctx) {
     ];
     const hostBody = hostToggle(found);
     if (hostBody) body.push(hostBody);
+    body.push(removeButton(person, focusBack));
     const yes = await askDialog({ title: person.name, text: where, body, confirm: tr("console_move_button"), cancel: tr("dialog_cancel"), focusBack });
     if (yes) move(person, select.value);
   }
@@ -226,6 +227,30 @@ export function liveOverview(ctx) {
       if (!ok) button.disabled = false;
     });
     return el("div", { class: "dialog__extra" }, button);
+  }
+
+  /** "Verwijderen uit de avond" inside the person dialog: asks once more, then takes them out. */
+  function removeButton(person, focusBack) {
+    const button = el("button", { type: "button", class: "button button--small button--danger dialog__side", dataset: { remove: person.id } },
+      tr("console_remove"));
+    button.addEventListener("click", async () => {
+      button.closest("dialog")?.close("cancel");
+      const yes = await askDialog({ title: tr("console_remove_title", { name: person.name }), text: tr("console_remove_text"),
+        confirm: tr("console_remove_confirm"), cancel: tr("dialog_cancel"), danger: true, focusBack });
+      if (yes) remove(person);
+    });
+    return el("div", { class: "dialog__extra" }, button);
+  }
+
+  async function remove(person) {
+    ctx.feedback.clear();
+    try {
+      const result = await call(`/participants/${encodeURIComponent(person.id)}/remove`, {});
+      if (result.ok) ctx.feedback.ok(tr("console_removed", { name: person.name }));
+      else ctx.feedback.error(refusal(result));
+    } catch (error) {
+      ctx.feedback.error(tr("mod_network_error"));
+    }
   }
 
   async function move(person, session) {
