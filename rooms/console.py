@@ -227,6 +227,13 @@ class Hosts:
                     continue
         raise PleinError("busy", 409)
 
+    def revoke(self, pid: str, session_id: str, revoked: bool) -> None:
+        """A moderator took (or gave back) this participant's host rights: the session's link obeys that."""
+        (self.r.sadd if revoked else self.r.srem)(self.keys.host_revoked(session_id), pid)
+
+    def revoked(self, pid: str, session_id: str) -> bool:
+        return bool(self.r.sismember(self.keys.host_revoked(session_id), pid))
+
     def all(self) -> dict[str, list[str]]:
         """session id -> pids hosting it."""
         out: dict[str, list[str]] = {}

@@ -16,6 +16,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_json": ("Het verzoek is geen geldig JSON-object.", "The request body is not a valid JSON object."),
     "help_too_many": ("Je hulpvraag heeft al {max} berichten; wacht op een antwoord of sluit hem en stel een nieuwe.",
                       "Your help request already has {max} messages; wait for an answer, or close it and ask anew."),
+    "host_revoked": ("Een moderator heeft je de hostrechten van deze zaal afgenomen; vraag een moderator als dat niet "
+                     "klopt.", "A moderator took your host rights for this room away; ask a moderator if that is wrong."),
     "remove_self": ("Je kunt jezelf niet uit de avond verwijderen.", "You cannot remove yourself from the evening."),
     "rate_limited": ("Even rustig aan: dit kan over {seconds} seconden weer.",
                      "Slow down a little: you can do this again in {seconds} seconds."),

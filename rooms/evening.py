@@ -156,6 +156,7 @@ class Evening:
         key = secrets.token_urlsafe(32)
         with self.r.pipeline() as pipe:
             pipe.set(self.keys.moderator_key, key)
+            pipe.delete(self.keys.host_links)  # whoever had the old moderator page had every host link too
             self.audit.queue(pipe, self.audit.entry(actor, "rotate_key", {}))
             pipe.execute()
         return key
@@ -173,11 +174,25 @@ class Evening:
         return channel_moderators(self.program.slug, self.moderator_fingerprint())
 
     def host_token(self, session_id: str) -> str:
-        """The secret part of a session's host link (given to the hosts the program names)."""
-        return hmac.new(self.secret.encode(), f"host:{session_id}".encode(), "sha256").hexdigest()[:32]
+        """The secret part of a session's host link (given to the hosts the program names): random, made on
+        first use, kept in Redis until a moderator re-issues it or rotates the moderator key."""
+        with self.r.pipeline() as pipe:
+            pipe.hsetnx(self.keys.host_links, session_id, secrets.token_hex(16))
+            pipe.hget(self.keys.host_links, session_id)
+            return pipe.execute()[1]
 
     def is_host_token(self, session_id: str, candidate) -> bool:
-        return isinstance(candidate, str) and hmac.compare_digest(candidate, self.host_token(session_id))
+        current = self.r.hget(self.keys.host_links, session_id) if isinstance(session_id, str) else None
+        return isinstance(candidate, str) and current is not None and hmac.compare_digest(candidate, current)
+
+    def reissue_host_link(self, actor: Actor, session_id: str) -> str:
+        """A new host link for a session: the old one stops working (hosts it made keep their rights)."""
+        token = secrets.token_hex(16)
+        with self.r.pipeline() as pipe:
+            pipe.hset(self.keys.host_links, session_id, token)
+            self.audit.queue(pipe, self.audit.entry(actor, "host_link", {"session": session_id}))
+            pipe.execute()
+        return token
 
     def is_moderator_fingerprint(self, candidate) -> bool:
         return isinstance(candidate, str) and hmac.compare_digest(candidate, self.moderator_fingerprint())

@@ -106,6 +106,15 @@ class Keys:
         return self("hosts")
 
     @property
+    def host_links(self) -> str:
+        """session id -> the secret of its host link (random; re-issued by a moderator or a key rotation)."""
+        return self("hosts", "links")
+
+    def host_revoked(self, session_id: str) -> str:
+        """pids whose host rights in this session a moderator took away: its link does not give them back."""
+        return self("hosts", "revoked", session_id)
+
+    @property
     def signup_closed(self) -> str:
         return self("signup", "closed")
 

@@ -14,7 +14,7 @@ from rooms.evening import Push
 from rooms.overview import help_wire, room_view
 
 from . import moderation
-from .auth import (current_actor, current_participant, evening, language, links, moderator_required,
+from .auth import (current_actor, current_participant, evening, host_links, language, links, moderator_required,
                    participant_required, sign_in, sign_in_moderator)
 from .pushes import send
 
@@ -160,6 +160,12 @@ def host(pid):
     return jsonify(moderation.run("host", current_actor(), {**json_body(), "participant": pid}))
 
 
+@bp.post("/api/events/<slug>/sessions/<session_id>/host-link")
+def reissue_host_link(session_id):
+    """A new host link for a session; the old one stops working."""
+    return jsonify(moderation.run("host:link", current_actor(), {"session": session_id}))
+
+
 @bp.post("/api/events/<slug>/participants/<pid>/remove")
 def remove_participant(pid):
     """Take a participant out of the evening (moderator, or the host of the room they are in)."""
@@ -207,7 +213,7 @@ def rotate_moderator_key():
     if not request.headers.get("Authorization"):
         sign_in_moderator()
     send([Push("auth:revoked", signed_out, {"by": actor.name})])
-    return jsonify({"key": key, "link": links()["moderator"]})
+    return jsonify({"key": key, "link": links()["moderator"], "hosts": host_links()})  # host links: new ones too
 
 
 @bp.put("/api/events/<slug>/moderators/me")

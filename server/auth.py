@@ -112,6 +112,13 @@ def links() -> dict:
     return {"event": event, "live": f"{event}/live", "moderator": f"{event}/moderator?key={ev.moderator_key}"}
 
 
+def host_links() -> dict[str, str]:
+    """session id -> its host link (made on first use; a new one after a re-issue or a key rotation)."""
+    ev = evening()
+    base = links()["event"]
+    return {s.id: f"{base}/host/{s.id}/{ev.host_token(s.id)}" for p in ev.program.rounds for s in p.sessions}
+
+
 def language() -> str:
     """`?lang=` (remembered in a cookie), else the cookie, else Accept-Language; Dutch by default."""
     lang = request.args.get("lang") or request.cookies.get("plein_lang")

@@ -248,6 +248,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_seated": "Ingedeeld",
         "console_video": "Video",
         "console_video_unknown": "onbekend",
+        "host_link_reissue": "Nieuwe link",
+        "host_link_reissue_title": "Nieuwe hostlink voor '{title}'?",
+        "host_link_reissue_text": "De oude link werkt daarna niet meer. Wie er al host mee werd, blijft host; neem "
+                                  "die rechten apart af in het overzicht als dat nodig is.",
+        "host_link_reissued": "Nieuwe hostlink voor '{title}': de oude werkt niet meer.",
         "console_remove": "Verwijderen uit de avond",
         "console_remove_title": "{name} uit de avond verwijderen?",
         "console_remove_text": "Hun link werkt daarna niet meer en ze verdwijnen uit hun zaal. Wat ze schreven blijft "
@@ -716,6 +721,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_seated": "Placed",
         "console_video": "Video",
         "console_video_unknown": "unknown",
+        "host_link_reissue": "New link",
+        "host_link_reissue_title": "New host link for '{title}'?",
+        "host_link_reissue_text": "The old link stops working. Whoever became host with it stays host; take those "
+                                  "rights away separately in the overview if needed.",
+        "host_link_reissued": "New host link for '{title}': the old one no longer works.",
         "console_remove": "Remove from the evening",
         "console_remove_title": "Remove {name} from the evening?",
         "console_remove_text": "Their link stops working and they leave their room. What they wrote is kept; hide it "

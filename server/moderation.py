@@ -14,7 +14,7 @@ from rooms.errors import PleinError
 from rooms.evening import Disconnect, Push, Regroup, channel_all, channel_hosts, channel_participant, channel_session
 from rooms.overview import help_wire, overview
 
-from .auth import evening
+from .auth import evening, host_links
 from .pushes import send
 
 
@@ -94,7 +94,11 @@ def grant_host(ev, actor: Actor, participant, session_id: str, on: bool) -> tupl
     rnd = next((p for p in ev.program.rounds if p.session(session_id)), None)
     if rnd is None:
         raise PleinError("unknown_session", round="-", session=session_id[:40])
+    if on and not actor.is_moderator and ev.hosts.revoked(participant.id, session_id):
+        raise PleinError("host_revoked", 403)  # a host link cannot undo what a moderator decided
     sessions = ev.hosts.set(participant.id, session_id, on)
+    if actor.is_moderator:
+        ev.hosts.revoke(participant.id, session_id, not on)
     ev.audit.record(actor, "host", {"participant": {"id": participant.id, "name": participant.name},
                                     "session": session_id, "host": on})
     hosts_room = (channel_hosts(ev.program.slug, session_id),)
@@ -127,6 +131,15 @@ def _help_done(ev, actor: Actor, body: dict):
     ev.audit.record(actor, "help_done", {"request": item["id"], "participant": item["name"]})
     wire = help_wire(item, ev.tz)
     return wire, [Push("help:done", channel_participant(ev.program.slug, item["pid"]), wire)]
+
+
+def _host_link(ev, actor: Actor, body: dict):
+    """Re-issue a session's host link: the old one stops working, hosts it made keep their rights."""
+    session_id = field(body, "session", str)
+    if not any(p.session(session_id) for p in ev.program.rounds):
+        raise PleinError("unknown_session", round="-", session=session_id[:40])
+    ev.reissue_host_link(actor, session_id)
+    return {"session": session_id, "link": host_links()[session_id]}, []
 
 
 def _remove(ev, actor: Actor, body: dict):
@@ -179,6 +192,7 @@ ACTIONS: dict[str, Action] = {
     "help:done": Action(_help_done, hosts=True),
     "console": Action(_console),
     "remove": Action(_remove, hosts=True),
+    "host:link": Action(_host_link),
 }
 
 

@@ -12,8 +12,8 @@ from rooms.errors import PleinError
 from .api import event_dict
 from rooms.participants import clean_name
 
-from .auth import (current_participant, evening, is_moderator, language, links, moderator_actor, participant_actor,
-                   sign_in, sign_in_moderator)
+from .auth import (current_participant, evening, host_links, is_moderator, language, links, moderator_actor,
+                   participant_actor, sign_in, sign_in_moderator)
 from . import config
 from .moderation import grant_host
 from .pushes import send
@@ -181,11 +181,10 @@ def moderator():
         return render("moderator_login.html", error=None)
     ev = evening()
     base = links()["event"]
-    host_links = {s.id: f"{base}/host/{s.id}/{ev.host_token(s.id)}" for p in ev.program.rounds for s in p.sessions}
     return render("moderator.html", config=page_config(
         moderator=True, participants=ev.participants.count(), jitsi_check=ev.last_jitsi_check(),
         moderator_name=session.get("moderator_name"), config_key=bool(ev.configured_moderator_key),
-        links={"participant": base, "moderator": links()["moderator"], "hosts": host_links}))
+        links={"participant": base, "moderator": links()["moderator"], "hosts": host_links()}))
 
 
 @bp.post("/e/<slug>/moderator")

@@ -496,3 +496,45 @@ def test_jump_and_end_through_the_clock_endpoint(app, ev):
         {"action": "jump", "phase": "twee", "version": state["version"]},
         {"action": "jump", "phase": "vijf", "version": back["version"]},
         {"action": "end", "version": ended["version"]}]
+
+
+def test_host_links_are_revocable_and_do_not_undo_a_moderator(make_app, r):
+    """Issue 9, item 11: the host link was a fixed HMAC that survived a key rotation and gave back host rights a
+    moderator had taken away."""
+    app = make_app(PLEIN_PROGRAM=str(CONSOLE_PROGRAM))
+    ev = app.extensions["plein"]
+    hanna, gast = started(app, "Hanna", "Gast")
+    old = host_link(ev, "zaal-2")
+    assert hanna.get(old).status_code == 303 and me(hanna)["id"] in ev.hosts.all()["zaal-2"]
+    hid = me(hanna)["id"]
+    mod = app.test_client()
+
+    # A moderator takes the rights away: the same link does not give them back.
+    assert mod.post(API + f"/participants/{hid}/host", json={"session": "zaal-2", "host": False}, headers=MOD).status_code == 200
+    page = hanna.get(old)
+    assert page.status_code == 403 and "hostrechten" in page.get_data(as_text=True)
+    assert "zaal-2" not in ev.hosts.of(hid)
+    assert mod.post(API + f"/participants/{hid}/host", json={"session": "zaal-2", "host": True}, headers=MOD).status_code == 200
+    assert "zaal-2" in ev.hosts.of(hid)
+
+    # Re-issued: the old link is void, the new one works; only a moderator may re-issue.
+    resp = mod.post(API + "/sessions/zaal-2/host-link", headers=MOD)
+    assert resp.status_code == 200, resp.get_json()
+    new = resp.get_json()["link"]
+    assert new.endswith(f"/e/{SLUG}/host/zaal-2/{ev.host_token('zaal-2')}") and not new.endswith(old)
+    assert gast.get(old).status_code == 404
+    assert gast.post(API + "/sessions/zaal-2/host-link").status_code == 403
+    error(mod.post(API + "/sessions/nope/host-link", headers=MOD), 400, "unknown_session")
+    assert any(e["action"] == "host_link" for e in mod.get(API + "/audit", headers=MOD).get_json()["entries"])
+
+    # A new moderator key makes new host links: whoever had the old moderator page had them all.
+    app = make_app(PLEIN_MODERATOR_KEY=None, PLEIN_PROGRAM=str(CONSOLE_PROGRAM))  # a key that can rotate
+    ev, gast = app.extensions["plein"], app.test_client()
+    mod = app.test_client()
+    assert mod.get(f"/e/{SLUG}/moderator?key={ev.moderator_key}").status_code == 303
+    before = {s: ev.host_token(s) for s in ("zaal-1", "zaal-2")}
+    rotated = mod.post(API + "/moderator-key/rotate").get_json()
+    assert set(rotated["hosts"]) >= {"zaal-1", "zaal-2"}
+    for s, token in before.items():
+        assert gast.get(f"/e/{SLUG}/host/{s}/{token}").status_code == 404
+        assert rotated["hosts"][s].endswith(ev.host_token(s)) and ev.host_token(s) != token

@@ -32,12 +32,33 @@ export function moderatorControls(ctx) {
     setTimeout(() => setText(copyStatus, ""), 4000);
   }
 
-  function copyRow(id, label, value) {
+  function copyRow(id, label, value, extra = null) {
     return el("div", { class: "copy-field copy-field--tight" },
       el("label", { class: "field__label", for: id }, label),
       el("div", { class: "copy-field__row" },
         el("input", { class: "input input--mono", id, type: "text", readonly: true, value }),
-        el("button", { type: "button", class: "button", dataset: { copy: id } }, tr("copy_button"))));
+        el("button", { type: "button", class: "button", dataset: { copy: id } }, tr("copy_button")),
+        extra));
+  }
+
+  /** "Nieuwe link": the session's old host link stops working (after a confirmation). */
+  function reissueButton(session) {
+    const button = el("button", { type: "button", class: "button button--quiet", dataset: { reissue: session.id } },
+      tr("host_link_reissue"));
+    button.addEventListener("click", async () => {
+      const yes = await askDialog({ title: tr("host_link_reissue_title", { title: session.title }),
+        text: tr("host_link_reissue_text"), confirm: tr("host_link_reissue"), cancel: tr("dialog_cancel"), danger: true });
+      if (!yes) return;
+      try {
+        const result = await call(`/sessions/${encodeURIComponent(session.id)}/host-link`, {});
+        if (!result.ok) throw new Error(refusal(result));
+        qs(`#host-link-${CSS.escape(session.id)}`).value = result.data.link;
+        setText(copyStatus, tr("host_link_reissued", { title: session.title }));
+      } catch (error) {
+        setText(copyStatus, error.message || tr("mod_network_error"));
+      }
+    });
+    return button;
   }
 
   const links = config.links || {};
@@ -47,7 +68,7 @@ export function moderatorControls(ctx) {
   const rounds = ((config.event && config.event.phases) || []).filter((p) => p.kind === "round");
   qs("#host-links").replaceChildren(...rounds.map((round) => el("div", { class: "host-links__round" },
     el("h3", { class: "host-links__title" }, round.title),
-    round.sessions.filter((s) => hosts[s.id]).map((s) => copyRow(`host-link-${s.id}`, s.title, hosts[s.id])))));
+    round.sessions.filter((s) => hosts[s.id]).map((s) => copyRow(`host-link-${s.id}`, s.title, hosts[s.id], reissueButton(s))))));
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-copy]");
     if (button) copy(document.getElementById(button.dataset.copy));
@@ -185,6 +206,10 @@ export function moderatorControls(ctx) {
           el("p", { class: "muted" }, tr("rotate_others_out")));
         show(box, true);
         qs("#moderator-link").value = result.data.link;
+        for (const [id, link] of Object.entries(result.data.hosts || {})) {
+          const input = document.getElementById(`host-link-${id}`);
+          if (input) input.value = link; // a new key makes new host links too
+        }
         ctx.onRotated();
       } else {
         signupSay.error(refusal(result));
