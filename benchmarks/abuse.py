@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 import socketio
 
-from transitions import ROOT, SLUG, bench_done, bench_redis, free_port, quick_disconnect
+from transitions import ROOT, SLUG, bench_done, bench_redis, free_port, quick_disconnect, start_worker
 
 PROGRAM = ROOT / "tests" / "data" / "console.toml"
 
@@ -64,16 +63,9 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     api = f"{base}/api/events/{SLUG}"
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--program",
-                               str(PROGRAM)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_worker(port, env, PROGRAM)
     clients = []
     try:
-        for _ in range(300):
-            try:
-                requests.get(base + "/healthz", timeout=0.5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         requests.post(api + "/clock", json={"action": "start"}, headers={"Authorization": f"Bearer {env['PLEIN_MODERATOR_KEY']}"},
                       timeout=10)
         flooder = connect(base, requests.post(api + "/participants", json={"name": "Flood"}, timeout=10).json()["token"])

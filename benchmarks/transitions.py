@@ -77,6 +77,22 @@ def bench_done(r: redis.Redis, embedded) -> None:
         embedded.stop()
 
 
+def start_worker(port: int, env: dict, program: Path | None = None) -> subprocess.Popen:
+    """`plein serve` on this port (the seed evening, or `program`), once it answers /healthz."""
+    args = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    if program is not None:
+        args += ["--program", str(program)]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("plein serve did not start")
+
+
 def quick_disconnect(client) -> None:
     """Disconnect a python-socketio client without websocket-client's 3 s wait for the server's close frame
     (the client's own read loop takes that frame; the server has the close either way)."""
@@ -105,17 +121,9 @@ def main() -> int:
     redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_worker(port, env)
     clients: list[socketio.Client] = []
     try:
-        for _ in range(300):
-            try:
-                requests.get(base + "/healthz", timeout=0.5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-
         n = args.participants
         http = requests.Session()
         t0 = time.perf_counter()
