@@ -203,8 +203,21 @@ class FakeJitsi:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def wait_for(self, predicate, timeout: float = 10.0, what: str = "the fake Jitsi"):
-        """predicate(self) -> a true value, re-checked at every record; that value, or AssertionError at the timeout."""
+    def serve_as(self, context, host: str = "8x8.vc"):
+        """Let a Playwright browser context reach this server as https://<host>/ (JaaS's 8x8.vc, meet.jit.si):
+        every request to that host is forwarded here; the page keeps its https://<host> origin and URL.
+        The forwarding runs only while the test is in a Playwright call: wait with page.wait_for_function, or
+        pass `page=` to wait_for / wait_load."""
+        def forward(route):
+            url = urlsplit(route.request.url)
+            target = self.origin + url.path + (f"?{url.query}" if url.query else "")
+            route.fulfill(response=route.fetch(url=target, max_redirects=0))
+        context.route(f"https://{host}/**", forward)
+
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "the fake Jitsi", page=None):
+        """predicate(self) -> a true value, re-checked at every record; that value, or AssertionError at the timeout.
+        With `page`, wait inside Playwright (page.wait_for_timeout) so that the route handlers of serve_as run:
+        Playwright's sync API runs them only while the test is in one of its calls."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -215,7 +228,14 @@ class FakeJitsi:
                 if left <= 0:
                     raise AssertionError(f"{what}: not within {timeout} s; loads {self.summary()}, "
                                          f"hangups {self.hangups}, commands {self.commands}")
-                self.cond.wait(left)
+                if page is None:
+                    self.cond.wait(left)
+                else:
+                    self.cond.release()
+                    try:
+                        page.wait_for_timeout(50)
+                    finally:
+                        self.cond.acquire()
 
     def summary(self) -> list[tuple]:
         return [(load["room"], load["display_name"], load["role"]) for load in self.loads]
@@ -225,10 +245,10 @@ class FakeJitsi:
         with self.cond:
             return [load for load in self.loads if name is None or load["display_name"] == name]
 
-    def wait_load(self, name: str, count: int = 1, timeout: float = 10.0) -> dict:
-        """The `count`-th room page opened by `name` (1 = the first), once it is there."""
+    def wait_load(self, name: str, count: int = 1, timeout: float = 10.0, page=None) -> dict:
+        """The `count`-th room page opened by `name` (1 = the first), once it is there (`page`: see wait_for)."""
         return self.wait_for(lambda f: len(f.loads_of(name)) >= count and f.loads_of(name)[count - 1], timeout,
-                             f"load #{count} by {name!r}")
+                             f"load #{count} by {name!r}", page)
 
     # -- the page's calls (under self.cond) --
 

@@ -114,3 +114,22 @@ def test_a_host_and_a_participant_get_the_roles_their_tokens_carry(start_server,
     mira.wait_for_function("window.__roleEmits.length === 2")
     assert mira.evaluate("window.__roleEmits.at(-1)") == {"room": room, "role": "moderator"}
     assert mira_w.errors == [] and noor_w.errors == []
+
+
+def test_the_real_iframe_api_opens_a_room_on_another_host(start_server, new_page, fake_jitsi):
+    """The loopback Jitsi can play a public host (here 8x8.vc, as for JaaS) through Playwright's routing."""
+    server = start_server(env={"JITSI_DOMAIN": "8x8.vc",
+                               "JITSI_EXTERNAL_API_URL": "https://8x8.vc/vpaas-magic-cookie-test/external_api.js"})
+    watch = new_page()
+    fake_jitsi.serve_as(watch.page.context, "8x8.vc")
+    page = join_live(watch, server, "Anna de Vries")
+    server.clock("start")
+    load = fake_jitsi.wait_load("Anna de Vries", page=page)  # page=: the forwarding needs Playwright running
+    room = page.evaluate("window.plein.state.room.name")
+    assert load["url"].startswith(f"https://8x8.vc/{room}?") and load["room"] == room
+    assert "/vpaas-magic-cookie-test/external_api.js" in fake_jitsi.requests
+    wait_reported(page, "participant")  # the postis handshake works across the forwarded origin
+    page.frame_locator("#jitsi iframe").locator("#hangup").click()
+    wait_reported(page, "none", room)
+    assert [h["source"] for h in fake_jitsi.hangups] == ["button"]
+    assert watch.errors == []
