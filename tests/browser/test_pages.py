@@ -92,6 +92,10 @@ def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page,
     assert moved["room"].startswith(f"{SLUG}-opening-") and moved["display_name"] == "Anna de Vries"
     assert one_frame(page).get_attribute("src") == moved["url"]
     assert fake_jitsi.occupants[opened["room"]] == [] and fake_jitsi.occupants[moved["room"]] == [moved["id"]]
+    # The page told the server it left the old room's Jitsi ("none"), then its role in the new one.
+    page.wait_for_function("([old, now]) => JSON.stringify(window.plein.jitsiRoles.map(r => [r.room, r.role]))"
+                           " === JSON.stringify([[old, 'participant'], [old, 'none'], [now, 'participant']])",
+                           arg=[opened["room"], moved["room"]])
 
     if viewport == PHONE:  # nothing wider than the phone, video and countdown both on screen
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
