@@ -100,7 +100,8 @@ function reportRole(data) {
 
 const embeddedName = () => (jitsi.room ? jitsi.room.name : null);
 
-function disposeRoom() {
+/** Leave the room on screen (Jitsi hangs up, the frame goes). */
+function leaveRoom() {
   jitsi.leave();
   plein.roomName = null;
 }
@@ -111,7 +112,7 @@ function embed(room) {
     jitsi.open(room);
   } catch (error) {
     console.warn("Jitsi could not start", error);
-    disposeRoom();
+    leaveRoom();
     jitsiFailed = true;
     render();
     return;
@@ -132,7 +133,7 @@ function onHangUp(room) {
 function wantRoom(room) {
   wanted = room || null;
   if (!room) {
-    disposeRoom();
+    leaveRoom();
     return;
   }
   if (leftRoom && leftRoom !== room.name) leftRoom = null; // a new phase: go in again
@@ -442,7 +443,7 @@ function warningStillTrue(state) {
 }
 
 function showRefused(message) {
-  disposeRoom();
+  leaveRoom();
   wanted = null;
   refused = message || tr("conn_refused");
   connection.show(refused, true);
