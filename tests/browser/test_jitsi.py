@@ -133,3 +133,28 @@ def test_the_real_iframe_api_opens_a_room_on_another_host(start_server, new_page
     wait_reported(page, "none", room)
     assert [h["source"] for h in fake_jitsi.hangups] == ["button"]
     assert watch.errors == []
+
+
+def test_a_debian_jitsi_makes_the_first_occupant_moderator_and_the_page_follows(server, new_page, fake_jitsi):
+    """Mode "first" (Debian packages, jicofo auto-owner): the first in the room is moderator; when she hangs up,
+    the next one gets it, and his page reports the change (participantRoleChanged after joining)."""
+    fake_jitsi.mode = "first"
+    anna_w, bram_w = new_page(), new_page()
+    anna = join_live(anna_w, server, "Anna de Vries", SESSION)
+    bram = join_live(bram_w, server, "Bram", SESSION)
+    bram.goto("about:blank")  # Bram comes in after Anna
+    server.clock("start")
+    wait_reported(anna, "moderator")
+    first = fake_jitsi.wait_load("Anna de Vries")
+    bram.goto(f"{server.url}/e/{SLUG}/live")
+    bram.wait_for_function("window.plein && window.plein.state")
+    assert fake_jitsi.wait_load("Bram")["room"] == first["room"]
+    wait_reported(bram, "participant")  # both in the room: Anna came first
+
+    anna.frame_locator("#jitsi iframe").locator("#hangup").click()
+    wait_reported(anna, "none", first["room"])
+    wait_reported(bram, "moderator")
+    expect(bram.frame_locator("#jitsi iframe").locator("#role")).to_have_text("rol: moderator")
+    assert [(r["room"], r["role"]) for r in bram.evaluate("window.plein.jitsiRoles")] == [
+        (first["room"], "participant"), (first["room"], "moderator")]
+    assert anna_w.errors == [] and bram_w.errors == []
