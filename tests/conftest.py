@@ -1,4 +1,4 @@
-"""Fixtures: a real Redis (a flushed test database), the app, real server processes, a stand-in Jitsi.
+"""Fixtures: a real Redis (a flushed test database), the app, real server processes, a loopback Jitsi.
 
 PLEIN_TEST_REDIS_URL chooses the Redis (default: database 15 of 127.0.0.1:6379); every test that
 touches Redis starts from an empty database. The helpers behind the fixtures are in support.py.
@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from support import MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinJitsi, StandinRoomSize, app_config
+from fake_jitsi import FakeJitsi, ensure_build
+from support import MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinRoomSize, app_config
 
 
 def _answers(url: str) -> bool:
@@ -83,10 +84,28 @@ def moderator_headers():
 
 
 @pytest.fixture(scope="session")
-def standin_jitsi():
-    server = StandinJitsi()
+def jitsi_build():
+    """Jitsi's real external_api.js, built from web/package-lock.json (npm ci + web/build-jitsi.mjs) when missing
+    or stale. Without Node and npm: skipped, except under CI=true, where it fails."""
+    problem = ensure_build()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def fake_jitsi_server(tmp_path_factory):
+    server = FakeJitsi(tmp_path_factory.mktemp("fake-jitsi"))
     yield server
     server.close()
+
+
+@pytest.fixture
+def fake_jitsi(fake_jitsi_server):
+    """The loopback Jitsi (support: tests/fake_jitsi.py), its records emptied and its mode back to "token"."""
+    fake_jitsi_server.reset()
+    return fake_jitsi_server
 
 
 @pytest.fixture
@@ -98,11 +117,11 @@ def room_size():
 
 
 @pytest.fixture
-def start_server(r, redis_url, tmp_path, standin_jitsi):
+def start_server(r, redis_url, tmp_path, fake_jitsi):
     """Factory: start_server(*cli_args, env={...}) -> a running ServerProcess; all stopped afterwards."""
     started: list[ServerProcess] = []
 
-    def start(*args: str, env: dict | None = None, jitsi: StandinJitsi | None = standin_jitsi) -> ServerProcess:
+    def start(*args: str, env: dict | None = None, jitsi: FakeJitsi | None = fake_jitsi) -> ServerProcess:
         server = ServerProcess(redis_url, *args, env=env, tmp=tmp_path, jitsi=jitsi).start()
         started.append(server)
         return server

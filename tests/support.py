@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: constants, a loopback stand-in Jitsi, server processes, Socket.IO listeners.
+"""Helpers shared by the tests: constants, loopback servers, server processes, Socket.IO listeners.
 
 Imported as `support` (the tests folder is on sys.path through its conftest.py).
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+from fake_jitsi import FakeJitsi
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "config" / "events" / "cooperatieve-stad-2022.toml"
 CONSOLE_PROGRAM = ROOT / "tests" / "data" / "console.toml"  # the seed's slug; a first round of five rooms
@@ -23,7 +25,6 @@ SLUG = "cooperatieve-stad-2022"
 REDIS_URL = os.environ.get("PLEIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MODERATOR_KEY = "test-moderator-key-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
-STANDIN = ROOT / "tests" / "jitsi_standin"
 CHROMIUM = os.environ.get("PLEIN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -46,44 +47,11 @@ def app_config(redis_url: str, **extra) -> dict:
     }
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def serve_loopback(handler) -> http.server.ThreadingHTTPServer:
     """An HTTP server on a free loopback port, serving from a daemon thread (`.shutdown()` stops it)."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
-
-
-class StandinJitsi:
-    """A loopback HTTP server for tests/jitsi_standin (external_api.js), recording each request path."""
-
-    def __init__(self, folder: Path = STANDIN):
-        self.requests: list[str] = []
-        recorder = self.requests
-
-        class Handler(_QuietHandler):
-            def do_GET(self):
-                recorder.append(self.path)
-                super().do_GET()
-
-        self.httpd = serve_loopback(partial(Handler, directory=str(folder)))
-        self.port = self.httpd.server_address[1]
-
-    @property
-    def domain(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def script_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/external_api.js"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class StandinRoomSize:
@@ -171,7 +139,7 @@ def stop_process(proc: subprocess.Popen, timeout: float = 15, kill: bool = False
 class ServerProcess:
     """`plein serve` as a child process (gevent, the real ticker) on a free port."""
 
-    def __init__(self, redis_url: str, *args: str, env: dict | None = None, tmp: Path, jitsi: StandinJitsi | None):
+    def __init__(self, redis_url: str, *args: str, env: dict | None = None, tmp: Path, jitsi: FakeJitsi | None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = args
@@ -184,6 +152,8 @@ class ServerProcess:
         if jitsi is not None:
             self.env.setdefault("JITSI_DOMAIN", jitsi.domain)
             self.env.setdefault("JITSI_EXTERNAL_API_URL", jitsi.script_url)
+            if "REQUESTS_CA_BUNDLE" not in (env or {}):  # the deployment check (requests) trusts the loopback Jitsi
+                self.env["REQUESTS_CA_BUNDLE"] = str(jitsi.ca_bundle)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "ServerProcess":

@@ -7,7 +7,7 @@ import sys
 import pytest
 import redis
 
-from support import ROOT, SEED, StandinJitsi
+from support import ROOT, SEED
 
 pytestmark = pytest.mark.redis
 
@@ -38,23 +38,16 @@ def test_embedded_redis_without_a_binary_says_what_to_install(tmp_path):
         server.start()
 
 
-def test_jitsi_check_against_a_loopback_standin(tmp_path):
+def test_jitsi_check_against_the_loopback_jitsi(fake_jitsi, jitsi_build, monkeypatch):
     from rooms.jitsi import JitsiSettings, check_deployment
-    standin = StandinJitsi()
-    try:
-        ok = check_deployment(JitsiSettings(domain=standin.domain, external_api_url=standin.script_url))
-        assert ok["ok"] is True and standin.requests == ["/external_api.js"]
-        missing = check_deployment(JitsiSettings(external_api_url=standin.script_url.replace("external", "nope")))
-        assert missing["ok"] is False and missing["detail"] == "HTTP 404"
-        (tmp_path / "external_api.js").write_text("console.log('not jitsi')")
-        other = StandinJitsi(tmp_path)
-        try:
-            wrong = check_deployment(JitsiSettings(external_api_url=other.script_url))
-            assert wrong["ok"] is False and "not with the Jitsi IFrame API" in wrong["detail"]
-        finally:
-            other.close()
-    finally:
-        standin.close()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake_jitsi.ca_bundle))
+    ok = check_deployment(JitsiSettings(domain=fake_jitsi.domain, external_api_url=fake_jitsi.script_url))
+    assert ok["ok"] is True and fake_jitsi.requests == ["/external_api.js"]
+    missing = check_deployment(JitsiSettings(external_api_url=fake_jitsi.script_url.replace("external", "nope")))
+    assert missing["ok"] is False and missing["detail"] == "HTTP 404"
+    fake_jitsi.script = b"console.log('not jitsi')"
+    wrong = check_deployment(JitsiSettings(external_api_url=fake_jitsi.script_url))
+    assert wrong["ok"] is False and "not with the Jitsi IFrame API" in wrong["detail"]
     from support import free_port
     dead = check_deployment(JitsiSettings(external_api_url=f"http://127.0.0.1:{free_port()}/external_api.js"),
                             timeout=1)

@@ -39,12 +39,19 @@ class PageWatch:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _real_iframe_api(jitsi_build):
+    """Every browser test runs on Jitsi's real IFrame API (built once, see tests/fake_jitsi.py)."""
+
+
 @pytest.fixture
 def new_page(browser):
-    """Factory: new_page(viewport=LAPTOP, locale="nl-NL") -> PageWatch in a fresh context (own cookies)."""
+    """Factory: new_page(viewport=LAPTOP, locale="nl-NL") -> PageWatch in a fresh context (own cookies).
+    HTTPS errors are ignored: the loopback Jitsi's certificate is made at test time."""
     contexts = []
 
     def make(viewport=LAPTOP, locale="nl-NL", **kwargs) -> PageWatch:
+        kwargs.setdefault("ignore_https_errors", True)
         ctx = browser.new_context(viewport=viewport, locale=locale, **kwargs)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)

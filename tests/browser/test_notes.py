@@ -239,6 +239,10 @@ def test_two_write_together_third_reads_then_closed_and_exported(server, new_pag
     assert notes["y"] >= video["y"] + video["height"] - 1
     assert notes["width"] <= PHONE["width"] and notes["x"] >= 0
     assert bert.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Scroll first and let a frame be painted: Chromium routes a click to the video's out-of-process iframe
+    # by the layout it last painted, and Playwright's own scroll-then-click can land in the iframe.
+    bert.locator("#notes .cm-content").scroll_into_view_if_needed()
+    bert.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     bert.locator("#notes .cm-content").click()
     bert.keyboard.press("Control+End")
     bert.keyboard.type(" Vanaf de telefoon.")

@@ -1,7 +1,8 @@
 """The pages in a real Chromium: join, be placed in a room, be moved by the moderator, on a laptop and a phone.
 
-The page loads external_api.js from the configured Jitsi deployment; here that is the stand-in in
-tests/jitsi_standin served on loopback, which records every IFrame API call in window.__jitsiCalls.
+The page loads external_api.js from the configured Jitsi deployment; here that is Jitsi's real IFrame API
+served by the loopback Jitsi (tests/fake_jitsi.py), whose room page records what it was opened with (the full
+URL: room, JWT, display name, subject), hang-ups and commands, and hands out roles like a real deployment.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, join_to_choose, shot
 
@@ -33,8 +35,14 @@ def join_and_start(watch, server, name: str):
     return page, page.evaluate("window.plein.roomName")
 
 
-def calls(page) -> list[dict]:
-    return page.evaluate("window.__jitsiCalls || []")
+def frames(page) -> int:
+    return page.locator("#jitsi iframe").count()
+
+
+def one_frame(page):
+    """Wait until #jitsi holds exactly one iframe (a room being left is disposed within a second)."""
+    page.wait_for_function("document.querySelectorAll('#jitsi iframe').length === 1")
+    return page.locator("#jitsi iframe")
 
 
 def wait_room(page, name: str):
@@ -46,22 +54,28 @@ def server_state(server) -> dict:
 
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
-def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page, viewport):
+def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page, viewport, fake_jitsi):
     watch = new_page(viewport=viewport)
     page = join(watch, server, "Anna de Vries")
-    assert calls(page) == []  # waiting for the moderator: no room yet
+    assert fake_jitsi.loads == [] and frames(page) == 0  # waiting for the moderator: no room yet
     assert "moderator" in page.locator("body").inner_text().lower()
 
     first = server.clock("start").json()
-    page.wait_for_function("window.__jitsiCalls && window.__jitsiCalls.some(c => c.call === 'new')")
+    opened = fake_jitsi.wait_load("Anna de Vries")
     state = page.evaluate("window.plein.state")
     assert state["phase"]["id"] == "in-beeld"
-    opened = [c for c in calls(page) if c["call"] == "new"]
-    assert len(opened) == 1
-    assert opened[0]["roomName"] == state["room"]["name"] and opened[0]["displayName"] == "Anna de Vries"
-    assert opened[0]["domain"] == server.env["JITSI_DOMAIN"]
+    assert opened["room"] == state["room"]["name"] and opened["display_name"] == "Anna de Vries"
+    assert opened["url"].startswith(f"https://{server.env['JITSI_DOMAIN']}/{opened['room']}?")
+    assert opened["subject"] == state["room"]["title"] and opened["jwt"] is None  # no tokens configured
+    assert one_frame(page).get_attribute("src") == opened["url"]  # the IFrame API's URL, hash and all
     assert page.locator("#phase-title").inner_text() == "Coöperatieven in beeld"
-    assert page.locator("#jitsi .jitsi-standin").is_visible()
+    inside = page.frame_locator("#jitsi iframe")
+    expect(inside.locator("#room")).to_have_text(opened["room"])
+    expect(inside.locator("#name")).to_have_text("Anna de Vries")
+    # Joined: the local subject is set (config `subject` shows only once someone is a moderator).
+    fake_jitsi.wait_for(lambda f: any(c["name"] == "local-subject" and c["args"] == [state["room"]["title"]]
+                                      and c["id"] == opened["id"] for c in f.commands))
+    expect(inside.locator("#subject")).to_have_text(state["room"]["title"])
     assert first["phase"]["id"] == "in-beeld"
     countdown = page.locator("#countdown").inner_text()
     assert countdown.count(":") in (1, 2) and countdown != "--:--"
@@ -69,14 +83,19 @@ def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page,
 
     server.clock("advance")  # into the break: the foyer is the opening plenary's room
     page.wait_for_function("window.plein.state.phase.id === 'pauze-1700'")
-    page.wait_for_function("window.__jitsiCalls.filter(c => c.call === 'new').length === 2")
-    log = calls(page)
-    kinds = [c["call"] for c in log if c["call"] in ("new", "dispose")]
-    assert kinds == ["new", "dispose", "new"]  # the old room is disposed before the new one opens
-    assert log[1]["roomName"] == opened[0]["roomName"]
-    moved = [c for c in log if c["call"] == "new"][1]
-    assert moved["roomName"] == page.evaluate("window.plein.state.room.name") != opened[0]["roomName"]
-    assert moved["roomName"].startswith(f"{SLUG}-opening-") and moved["displayName"] == "Anna de Vries"
+    moved = fake_jitsi.wait_load("Anna de Vries", 2)
+    # The old room was hung up (Jitsi drops the occupant at once) as the new one opened, then disposed.
+    hangup = fake_jitsi.wait_for(lambda f: [h for h in f.hangups if h["id"] == opened["id"]])
+    assert hangup == [{**hangup[0], "room": opened["room"], "source": "command"}]
+    assert hangup[0]["at"] <= moved["at"]
+    assert moved["room"] == page.evaluate("window.plein.state.room.name") != opened["room"]
+    assert moved["room"].startswith(f"{SLUG}-opening-") and moved["display_name"] == "Anna de Vries"
+    assert one_frame(page).get_attribute("src") == moved["url"]
+    assert fake_jitsi.occupants[opened["room"]] == [] and fake_jitsi.occupants[moved["room"]] == [moved["id"]]
+    # The page told the server it left the old room's Jitsi ("none"), then its role in the new one.
+    page.wait_for_function("([old, now]) => JSON.stringify(window.plein.jitsiRoles.map(r => [r.room, r.role]))"
+                           " === JSON.stringify([[old, 'participant'], [old, 'none'], [now, 'participant']])",
+                           arg=[opened["room"], moved["room"]])
 
     if viewport == PHONE:  # nothing wider than the phone, video and countdown both on screen
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -85,15 +104,20 @@ def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page,
     assert watch.errors == []
 
 
-def test_reload_lands_in_the_same_room_with_the_same_countdown(server, new_page):
+def test_reload_lands_in_the_same_room_with_the_same_countdown(server, new_page, fake_jitsi):
     page, room = join_and_start(new_page(), server, "Bram")
+    before = fake_jitsi.wait_load("Bram")
     ends = page.evaluate("window.plein.state.phase.ends_at")
     page.reload()
     page.wait_for_function("window.plein && window.plein.roomName")
     assert page.evaluate("window.plein.roomName") == room
     assert page.evaluate("window.plein.state.phase.ends_at") == ends
-    opened = [c for c in calls(page) if c["call"] == "new"]
-    assert [c["roomName"] for c in opened] == [room]
+    after = fake_jitsi.wait_load("Bram", 2)
+    assert after["room"] == before["room"] == room
+    # The reloaded page opened the room once; the frame of the page before it left (no second occupant).
+    fake_jitsi.wait_for(lambda f: f.occupants[room] == [after["id"]])
+    assert one_frame(page).get_attribute("src") == after["url"]
+    assert len(fake_jitsi.loads_of("Bram")) == 2
 
 
 def test_join_form_errors_keep_what_was_typed(server, new_page):
@@ -127,19 +151,19 @@ def test_english_page(server, new_page):
     assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
 
 
-def test_moderator_page_steers_the_participant(server, new_page, standin_jitsi):
+def test_moderator_page_steers_the_participant(server, new_page, fake_jitsi):
     participant = join(new_page(), server, "Chris")
     mod_watch = new_page()
     mod = mod_watch.page
     mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
     mod.wait_for_url(f"**/e/{SLUG}/moderator")
     assert MODERATOR_KEY not in mod.url
-    checks = len(standin_jitsi.requests)
+    checks = len(fake_jitsi.requests)
     mod.reload()  # every load of the moderator page checks the deployment again
     deadline = time.monotonic() + 10
-    while len(standin_jitsi.requests) == checks and time.monotonic() < deadline:
+    while len(fake_jitsi.requests) == checks and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(standin_jitsi.requests) > checks
+    assert len(fake_jitsi.requests) > checks
     mod.locator("#jitsi-check[data-ok=true]").wait_for()
     mod.get_by_role("button", name="Start").click()
     participant.wait_for_function("window.plein.state.phase && window.plein.state.phase.id === 'in-beeld'")
@@ -159,13 +183,13 @@ def test_clock_warning_banner(server, new_page):
     shot(page, "live-warning-laptop")
 
 
-def test_meet_jit_si_is_named_for_what_it_is(start_server, standin_jitsi, new_page):
-    server = start_server(env={"JITSI_DOMAIN": "meet.jit.si", "JITSI_EXTERNAL_API_URL": standin_jitsi.script_url})
+def test_meet_jit_si_is_named_for_what_it_is(start_server, fake_jitsi, new_page):
+    server = start_server(env={"JITSI_DOMAIN": "meet.jit.si", "JITSI_EXTERNAL_API_URL": fake_jitsi.script_url})
     page = join(new_page(), server, "Eva")
     assert "5 minuten" in page.locator("#public-jitsi-notice").inner_text()
 
 
-def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page):
+def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page, fake_jitsi):
     """Nothing lives in the server process: after a restart the page reconnects into the same room."""
     watch = new_page()
     page, room = join_and_start(watch, server, "Femke")
@@ -175,7 +199,7 @@ def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page):
     server.start()  # same port, same Redis
     page.locator("#conn-banner").wait_for(state="hidden", timeout=20_000)
     assert page.evaluate("window.plein.roomName") == room
-    assert [c["call"] for c in calls(page)].count("new") == 1  # the call was never interrupted
+    assert len(fake_jitsi.loads_of("Femke")) == 1 and fake_jitsi.hangups == []  # the call was never interrupted
     # Chromium reports reconnect attempts that met the stopped server; anything else is the page's fault.
     outage = ("WebSocket connection to ", "Failed to load resource: net::ERR_CONNECTION_REFUSED")
     assert [e for e in watch.errors if not e.startswith(outage)] == []

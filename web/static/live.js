@@ -10,6 +10,7 @@ import {
 import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
+import { jitsiEmbed } from "./jitsi-embed.js";
 import { notesPanel } from "./notes.js";
 
 const config = readConfig();
@@ -50,15 +51,13 @@ const view = {
 };
 
 // Read-only view of what happens, for tests and for debugging in the console.
-const plein = { state: null, roomName: null, api: null, me: config.me || { choices: {}, placements: {} } };
+// jitsiRoles: every Jitsi role this page reported ({room, role}), the last one last.
+const plein = { state: null, roomName: null, jitsiRoles: [], me: config.me || { choices: {}, placements: {} } };
 window.plein = plein;
 
 let lastPersonal = null; // the last `state` made for this participant (it has `next_room`)
 const jwts = new Map(); // room name -> JWT, from personal states (shared pushes carry none)
-let jitsiLoading = null; // Promise while external_api.js loads
 let jitsiFailed = false;
-let api = null;
-let embedded = null; // the room in the iframe now
 let wanted = null; // the room the participant should be in
 let askedJwtFor = null; // room name we already asked the server a JWT for
 let leftRoom = null; // name of the room the participant hung up in
@@ -83,76 +82,50 @@ let notes = null; // the brainstorm notes panel (notes.js), made once the socket
 
 // -- Jitsi ------------------------------------------------------------------------------------------
 
-/** Load the IFrame API of the configured deployment (once; again after a failure). */
-function loadJitsi() {
-  if (window.JitsiMeetExternalAPI) return Promise.resolve();
-  if (!jitsiLoading) {
-    const script = document.createElement("script");
-    jitsiLoading = new Promise((resolve, reject) => {
-      script.src = config.jitsi.script_url;
-      script.async = true;
-      script.onload = () => (window.JitsiMeetExternalAPI ? resolve() : reject(new Error("no JitsiMeetExternalAPI")));
-      script.onerror = () => reject(new Error(`could not load ${config.jitsi.script_url}`));
-      document.head.append(script);
-    }).catch((error) => {
-      script.remove();
-      jitsiLoading = null;
-      throw error;
-    });
-  }
-  return jitsiLoading;
+const jitsi = jitsiEmbed({
+  parent: view.jitsi,
+  scriptUrl: config.jitsi.script_url,
+  lang: config.lang,
+  displayName: participant.name,
+  report: reportRole,
+  onHangUp,
+});
+
+/** This page's Jitsi role in a room, for the moderator console (a claim it warns on, never a right). */
+function reportRole(data) {
+  plein.jitsiRoles = [...plein.jitsiRoles.slice(-19), data];
+  // An error ack (an older server without the handler) changes nothing: the role is only ever a hint.
+  if (plein.socket && plein.socket.connected) plein.socket.timeout(5000).emit("jitsi:role", data, () => {});
 }
 
-function disposeRoom() {
-  if (api) {
-    try {
-      api.dispose();
-    } catch (error) {
-      console.warn("Jitsi dispose failed", error);
-    }
-  }
-  api = null;
-  embedded = null;
-  plein.api = null;
+const embeddedName = () => (jitsi.room ? jitsi.room.name : null);
+
+/** Leave the room on screen (Jitsi hangs up, the frame goes). */
+function leaveRoom() {
+  jitsi.leave();
   plein.roomName = null;
 }
 
 function embed(room) {
-  if (api && embedded && embedded.name === room.name) return;
-  disposeRoom();
-  const options = {
-    roomName: room.name,
-    parentNode: view.jitsi,
-    width: "100%",
-    height: "100%",
-    lang: config.lang,
-    userInfo: { displayName: participant.name },
-    // disableDeepLinking: phones stay in the browser instead of being sent to the app store.
-    configOverwrite: { prejoinConfig: { enabled: false }, subject: room.title, disableDeepLinking: true },
-    interfaceConfigOverwrite: {},
-  };
-  if (room.jwt) options.jwt = room.jwt;
+  if (embeddedName() === room.name) return;
   try {
-    api = new window.JitsiMeetExternalAPI(room.domain, options);
+    jitsi.open(room);
   } catch (error) {
     console.warn("Jitsi could not start", error);
+    leaveRoom();
     jitsiFailed = true;
     render();
     return;
   }
-  embedded = room;
   leftRoom = null;
-  plein.api = api;
   plein.roomName = room.name;
-  if (typeof api.addListener === "function") api.addListener("readyToClose", onHangUp);
   render();
 }
 
 /** Jitsi's hang-up button: leave the iframe closed and offer a way back in. */
-function onHangUp() {
-  const name = embedded && embedded.name;
-  disposeRoom();
-  leftRoom = name;
+function onHangUp(room) {
+  plein.roomName = null;
+  leftRoom = room && room.name;
   render();
 }
 
@@ -160,12 +133,12 @@ function onHangUp() {
 function wantRoom(room) {
   wanted = room || null;
   if (!room) {
-    disposeRoom();
+    leaveRoom();
     return;
   }
   if (leftRoom && leftRoom !== room.name) leftRoom = null; // a new phase: go in again
   if (leftRoom === room.name) return;
-  if (api && embedded && embedded.name === room.name) return; // same room: leave the call alone
+  if (embeddedName() === room.name) return; // same room: leave the call alone
   let target = room;
   if (room.token_required && !room.jwt) {
     const jwt = jwts.get(room.name);
@@ -178,7 +151,7 @@ function wantRoom(room) {
     } // asked already and still none: go in without, the deployment will say what it needs
   }
   wanted = target;
-  loadJitsi().then(() => {
+  jitsi.load().then(() => {
     jitsiFailed = false;
     if (wanted && wanted.name === target.name) embed(wanted);
   }, (error) => {
@@ -206,7 +179,7 @@ function handleState(state) {
   if (!clock.accept(state)) {
     // An older personal state can still hold the JWT the current room waits for.
     const current = clock.state && clock.state.room;
-    if (current && !(embedded && embedded.name === current.name)) wantRoom(current);
+    if (current && embeddedName() !== current.name) wantRoom(current);
     return;
   }
   if ("next_room" in state) lastPersonal = state;
@@ -470,7 +443,7 @@ function warningStillTrue(state) {
 }
 
 function showRefused(message) {
-  disposeRoom();
+  leaveRoom();
   wanted = null;
   refused = message || tr("conn_refused");
   connection.show(refused, true);
@@ -548,10 +521,10 @@ function renderPanel() {
   } else if (leftRoom === s.room.name) {
     title = tr("jitsi_left");
     action = { label: tr("jitsi_rejoin"), run: () => { leftRoom = null; wantRoom(clock.state.room); render(); } };
-  } else if (jitsiFailed && !embedded) {
+  } else if (jitsiFailed && !jitsi.room) {
     title = tr("jitsi_load_failed");
     action = { label: tr("jitsi_retry"), run: () => { jitsiFailed = false; wantRoom(clock.state.room); render(); } };
-  } else if (!embedded) {
+  } else if (!jitsi.room) {
     title = tr("connecting");
   }
   const visible = Boolean(title);
@@ -664,7 +637,7 @@ window.addEventListener("pagehide", () => { unloading = true; });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
 renderProgramList();
 renderMine();
-loadJitsi().catch(() => {}); // start early; a failure shows when a room is wanted
+jitsi.load().catch(() => {}); // start early; a failure shows when a room is wanted
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
 plein.socket = socket; // for tests: they close and reopen it to show what a lost connection does
@@ -677,6 +650,7 @@ socket.on("connect", () => {
   refused = null;
   connection.show(null);
   help.load(); // a request may have been answered or closed while away
+  jitsi.reportAgain(); // the role in the room this page is in (a restarted server may not know it)
   notes.connected();
 });
 socket.on("disconnect", (reason) => {
