@@ -265,8 +265,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_jitsi_mods_none": "niemand",
         "console_jitsi_mods_unknown": "nog niets gemeld",
         "console_rights_title": "Moderatorrechten in Jitsi kloppen niet",
-        "console_rights_everyone": "Je Jitsi maakt iedereen moderator: {names} kan/kunnen anderen dempen of uit de zaal zetten.",
-        "console_rights_first": "Je Jitsi maakt wie het eerst binnenkomt moderator: {names} kan/kunnen anderen dempen of uit de zaal zetten.",
+        "console_rights_everyone": "Je Jitsi maakt iedereen moderator, ook wie geen host is: {names}. Een moderator in "
+                                   "Jitsi kan anderen dempen of uit de zaal zetten.",
+        "console_rights_first": "Je Jitsi maakt wie het eerst binnenkomt moderator, ook als dat geen host is: {names}. "
+                                "Een moderator in Jitsi kan anderen dempen of uit de zaal zetten.",
         "console_rights_lacking": "Host zonder moderatorrechten in Jitsi: {names}.",
         "console_rights_who": "{name} ({room})",
         "console_rights_fix_open": "Deze Jitsi werkt zonder tokens, dus Plein kan hosts geen rechten geven en anderen ze niet ontnemen.",
@@ -738,8 +740,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "console_jitsi_mods_none": "nobody",
         "console_jitsi_mods_unknown": "nothing reported yet",
         "console_rights_title": "Moderator rights in Jitsi are wrong",
-        "console_rights_everyone": "Your Jitsi makes everyone a moderator: {names} can mute others or remove them from the room.",
-        "console_rights_first": "Your Jitsi makes the first to arrive a moderator: {names} can mute others or remove them from the room.",
+        "console_rights_everyone": "Your Jitsi makes everyone a moderator, hosts or not: {names}. A moderator in Jitsi "
+                                   "can mute others or remove them from the room.",
+        "console_rights_first": "Your Jitsi makes the first to arrive a moderator, host or not: {names}. A moderator "
+                                "in Jitsi can mute others or remove them from the room.",
         "console_rights_lacking": "Host without moderator rights in Jitsi: {names}.",
         "console_rights_who": "{name} ({room})",
         "console_rights_fix_open": "This Jitsi runs without tokens, so Plein can neither give hosts rights nor keep them from others.",

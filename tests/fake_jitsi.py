@@ -208,10 +208,15 @@ class FakeJitsi:
         every request to that host is forwarded here; the page keeps its https://<host> origin and URL.
         The forwarding runs only while the test is in a Playwright call: wait with page.wait_for_function, or
         pass `page=` to wait_for / wait_load."""
+        from playwright.sync_api import Error as PlaywrightError
+
         def forward(route):
             url = urlsplit(route.request.url)
             target = self.origin + url.path + (f"?{url.query}" if url.query else "")
-            route.fulfill(response=route.fetch(url=target, max_redirects=0))
+            try:
+                route.fulfill(response=route.fetch(url=target, max_redirects=0))
+            except PlaywrightError:  # the page closed while a request (the role's long poll) was under way
+                pass
         context.route(f"https://{host}/**", forward)
 
     def wait_for(self, predicate, timeout: float = 10.0, what: str = "the fake Jitsi", page=None):
@@ -251,6 +256,15 @@ class FakeJitsi:
                              f"load #{count} by {name!r}", page)
 
     # -- the page's calls (under self.cond) --
+
+    def set_role(self, display_name: str, role: str) -> None:
+        """Change the role of whoever is in a room under this name now (a moderator granting or taking rights
+        inside Jitsi): their page gets `participant-role-changed`."""
+        with self.cond:
+            for load in self.loads:
+                if load["display_name"] == display_name and load["id"] in self.current:
+                    self.current[load["id"]] = role
+            self.cond.notify_all()
 
     def _join(self, href: str) -> dict:
         url = urlsplit(href)

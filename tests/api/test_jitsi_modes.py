@@ -2,8 +2,6 @@
 what each puts in the rooms and the pages, and `plein jitsi check` against a loopback server."""
 from __future__ import annotations
 
-import email.utils
-import http.server
 import os
 import re
 import subprocess
@@ -15,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from support import CONSOLE_PROGRAM, MODERATOR_KEY, ROOT, SLUG, StandinRoomSize, participant, serve_loopback
+from support import CONSOLE_PROGRAM, MODERATOR_KEY, ROOT, SLUG, participant
 
 API = f"/api/events/{SLUG}"
 MOD = {"Authorization": f"Bearer {MODERATOR_KEY}"}
@@ -136,58 +134,25 @@ def test_open_deployments_say_what_they_are(make_app, domain, notice, login):
 
 # -- plein jitsi check ----------------------------------------------------------------------------------
 
-class LoopbackJitsi:
-    """external_api.js on loopback: `script` is what it serves, `skew` shifts its Date header (seconds)."""
-
-    def __init__(self):
-        self.script = b"(function(){ window.JitsiMeetExternalAPI = function JitsiMeetExternalAPI() {}; })();"
-        self.skew = 0.0
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def date_time_string(self, timestamp=None):
-                return email.utils.formatdate(time.time() + outer.skew, usegmt=True)
-
-            def do_GET(self):
-                body, status = (outer.script, 200) if self.path == "/external_api.js" else (b"", 404)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/javascript")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = serve_loopback(Handler)
-        self.domain = f"127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def loopback_jitsi():
-    server = LoopbackJitsi()
-    yield server
-    server.close()
+def loopback_jitsi(jitsi_build, fake_jitsi):
+    """The tests' loopback Jitsi (tests/fake_jitsi.py) serving Jitsi's real external_api.js over HTTPS."""
+    return fake_jitsi
 
 
-def jitsi_check(**env) -> subprocess.CompletedProcess:
+def jitsi_check(jitsi, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JITSI_")}
     return subprocess.run([sys.executable, "-m", "server.cli", "jitsi", "check"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env={**clean, **env})
+                          text=True, timeout=60, env={**clean, "REQUESTS_CA_BUNDLE": str(jitsi.ca_bundle), **env})
 
 
-def self_hosted(jitsi: LoopbackJitsi, **extra) -> dict:
-    return {"JITSI_DOMAIN": jitsi.domain, "JITSI_EXTERNAL_API_URL": f"http://{jitsi.domain}/external_api.js",
-            "JITSI_APP_ID": "plein-test", "JITSI_APP_SECRET": HS_SECRET, **extra}
+def self_hosted(jitsi, **extra) -> dict:
+    return {"JITSI_DOMAIN": jitsi.domain, "JITSI_APP_ID": "plein-test", "JITSI_APP_SECRET": HS_SECRET, **extra}
 
 
 def test_jitsi_check_good_deployment(loopback_jitsi, room_size):
     room_size.sizes["plein-check"] = 0
-    done = jitsi_check(**self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url))
+    done = jitsi_check(loopback_jitsi, **self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url))
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "Mode:        tokens" in out and "IFrame API:  " in out and " - ok" in out
@@ -197,39 +162,40 @@ def test_jitsi_check_good_deployment(loopback_jitsi, room_size):
 
 
 def test_jitsi_check_wrong_script(loopback_jitsi):
-    loopback_jitsi.script = b"<html>Welcome to nginx!</html>"
-    done = jitsi_check(**self_hosted(loopback_jitsi))
+    loopback_jitsi.script = b"<html>Welcome to nginx!</html>"  # a web server, not Jitsi
+    done = jitsi_check(loopback_jitsi, **self_hosted(loopback_jitsi))
     assert done.returncode == 1
     assert "not with the Jitsi IFrame API" in done.stderr and "1 problem(s)" in done.stderr
 
 
 def test_jitsi_check_skewed_clock_and_a_failing_room_size_endpoint(loopback_jitsi, room_size):
-    loopback_jitsi.skew = -45  # the Jitsi server's clock is 45 s behind: tokens made now are nearly refused
+    loopback_jitsi.clock_skew = -45  # the Jitsi server's clock is 45 s behind: tokens made now are nearly refused
     room_size.mode = "500"
-    done = jitsi_check(**self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url))
+    done = jitsi_check(loopback_jitsi, **self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url))
     assert done.returncode == 1
     # A Date header has whole seconds: 45 s behind reads as 45 or 46.
     assert re.search(r"-4[56]\.\d s from this machine", done.stdout.split("Clock:", 1)[1].splitlines()[0])
     assert re.search(r"clocks differ by 4[56] s", done.stderr) and "room-size endpoint" in done.stderr
     assert "2 problem(s)" in done.stderr
-    loopback_jitsi.skew = 10  # within the margin
+    loopback_jitsi.clock_skew = 10  # within the margin
     room_size.mode = "ok"
-    assert jitsi_check(**self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url)).returncode == 0
+    assert jitsi_check(loopback_jitsi, **self_hosted(loopback_jitsi, JITSI_ROOM_SIZE_URL=room_size.url)).returncode == 0
 
 
 def test_jitsi_check_short_secret(loopback_jitsi):
-    done = jitsi_check(**self_hosted(loopback_jitsi, JITSI_APP_SECRET="geheim"))
+    done = jitsi_check(loopback_jitsi, **self_hosted(loopback_jitsi, JITSI_APP_SECRET="geheim"))
     assert done.returncode == 1 and "shorter than 32 bytes" in done.stderr and "geheim" not in done.stdout + done.stderr
     assert "Warning" not in done.stderr
 
 
 def test_jitsi_check_jaas_and_open_modes(loopback_jitsi, pem_file):
-    done = jitsi_check(JITSI_JAAS_APP_ID=APP_ID, JITSI_JAAS_KEY_ID=KEY_ID, JITSI_JAAS_PRIVATE_KEY_FILE=str(pem_file),
-                       JITSI_EXTERNAL_API_URL=f"http://{loopback_jitsi.domain}/external_api.js")
+    done = jitsi_check(loopback_jitsi, JITSI_JAAS_APP_ID=APP_ID, JITSI_JAAS_KEY_ID=KEY_ID,
+                       JITSI_JAAS_PRIVATE_KEY_FILE=str(pem_file),
+                       JITSI_EXTERNAL_API_URL=f"https://{loopback_jitsi.domain}/{APP_ID}/external_api.js")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Mode:        jaas" in done.stdout and f'"kid": "{KEY_ID}"' in done.stdout
     assert '"moderator": "true"' in done.stdout and "not polled on JaaS" in done.stdout
     assert pem_file.read_text().splitlines()[1] not in done.stdout + done.stderr
-    public = jitsi_check(JITSI_DOMAIN="meet.jit.si", JITSI_EXTERNAL_API_URL=f"http://{loopback_jitsi.domain}/external_api.js")
+    public = jitsi_check(loopback_jitsi, JITSI_DOMAIN="meet.jit.si", JITSI_EXTERNAL_API_URL=loopback_jitsi.script_url)
     assert public.returncode == 1 and "Mode:        open" in public.stdout
     assert "5 minutes" in public.stderr and "log in" in public.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from support import LAPTOP, SLUG, join_to_choose
+from support import LAPTOP, PHONE, SLUG, join_to_choose, shot
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +100,7 @@ def test_a_host_and_a_participant_get_the_roles_their_tokens_carry(start_server,
     for load, moderator in ((host, True), (other, False)):
         assert load["jwt"] and load["query"]["jwt"] == load["jwt"]  # the token rides in the room URL
         user = load["claims"]["context"]["user"]
-        assert load["claims"]["room"] == room and user["moderator"] is moderator
+        assert load["claims"]["room"] == room and user["moderator"] == ("true" if moderator else "false")
     assert (host["role"], other["role"]) == ("moderator", "participant")
 
     wait_reported(mira, "moderator")
@@ -158,3 +158,109 @@ def test_a_debian_jitsi_makes_the_first_occupant_moderator_and_the_page_follows(
     assert [(r["room"], r["role"]) for r in bram.evaluate("window.plein.jitsiRoles")] == [
         (first["room"], "participant"), (first["room"], "moderator")]
     assert anna_w.errors == [] and bram_w.errors == []
+
+
+def test_the_console_warns_when_jitsi_makes_others_than_the_host_moderator(start_server, new_page, fake_jitsi):
+    """Issue 8: a docker-jitsi-meet with JWT makes every token holder a moderator. The pages say so, the console
+    warns (in Dutch, with the docs' link); once Jitsi gives rights as the tokens ask, the warning goes."""
+    from test_console_page import open_console
+
+    server = start_server(env=TOKENS)
+    fake_jitsi.mode = "everyone"
+    mira_w, noor_w = new_page(), new_page()
+    mira = join_live(mira_w, server, "Mira Jansen", SESSION)
+    noor = join_live(noor_w, server, "Noor Bakker", SESSION)
+    mira_id = mira.request.get(server.api("/participants/me")).json()["id"]
+    assert server.call("POST", f"/participants/{mira_id}/host", {"session": SESSION, "host": True}).status_code == 200
+    server.clock("start")
+    wait_reported(mira, "moderator")
+    wait_reported(noor, "moderator")  # what a stock docker-jitsi-meet does with every token
+
+    console_w, console = open_console(new_page, server)
+    warning = console.locator("#jitsi-rights")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Je Jitsi maakt iedereen moderator, ook wie geen host is: "
+                                    "Noor Bakker (Woon- & Energiecoöperatieven).")
+    expect(warning).to_contain_text("JICOFO_ENABLE_AUTH=0")
+    assert warning.get_by_role("link").get_attribute("href").endswith("/docs/deploy#jitsi-host-rights")
+    room = console.locator(f"[data-room='{SESSION}'] .room__jitsi")
+    expect(room).to_contain_text("Mira Jansen, Noor Bakker")
+    expect(room).to_have_class("room__jitsi is-wrong")
+    warning.scroll_into_view_if_needed()
+    shot(console, "console-jitsi-warning-laptop")
+
+    # The docs link opens the deployment's own guide at the right place.
+    guide = console_w.page.context.new_page()
+    guide.goto(server.url + warning.get_by_role("link").get_attribute("href"))
+    expect(guide.locator("#jitsi-host-rights")).to_have_count(1)
+    guide.close()
+
+    # Rights as the tokens ask (inside Jitsi, Noor's rights taken away): the warning goes.
+    fake_jitsi.set_role("Noor Bakker", "participant")
+    wait_reported(noor, "participant")
+    expect(warning).to_be_hidden()
+    expect(room).to_have_text("Moderator in Jitsi Mira Jansen")
+    assert console_w.errors == [] and mira_w.errors == [] and noor_w.errors == []
+
+
+def test_the_console_warning_on_a_phone(start_server, new_page, fake_jitsi):
+    """The same warning, first-to-arrive flavour, at 390 px: readable, nothing wider than the phone."""
+    from test_console_page import open_console
+
+    server = start_server(env=TOKENS)
+    fake_jitsi.roles["Noor Bakker"] = "moderator"  # only Noor, as if she had come first on a Debian Jitsi
+    noor_w, bram_w = new_page(), new_page()
+    noor = join_live(noor_w, server, "Noor Bakker", SESSION)
+    bram = join_live(bram_w, server, "Bram", SESSION)
+    server.clock("start")
+    wait_reported(noor, "moderator")
+    wait_reported(bram, "participant")
+    _, console = open_console(new_page, server, viewport=PHONE)
+    warning = console.locator("#jitsi-rights")
+    expect(warning).to_contain_text("Je Jitsi maakt wie het eerst binnenkomt moderator, ook als dat geen host is: "
+                                    "Noor Bakker")
+    assert console.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    warning.scroll_into_view_if_needed()
+    shot(console, "console-jitsi-warning-phone")
+
+
+def test_jaas_opens_the_room_under_the_app_id_on_8x8_with_an_rs256_token(start_server, new_page, fake_jitsi, tmp_path):
+    """Issue 8: the real IFrame API opens https://8x8.vc/<AppID>/<room> (the loopback Jitsi plays 8x8.vc) with a
+    token that the JaaS public key verifies: header kid, every claim; the host is moderator, the other not."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    app_id = "vpaas-magic-cookie-0123456789abcdef0123456789abcdef"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "jaas.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    server = start_server(env={"JITSI_JAAS_APP_ID": app_id, "JITSI_JAAS_KEY_ID": f"{app_id}/4f4910",
+                               "JITSI_JAAS_PRIVATE_KEY_FILE": str(pem), "JITSI_EXTERNAL_API_URL": ""})
+    mira_w, noor_w = new_page(), new_page()
+    for watch in (mira_w, noor_w):
+        fake_jitsi.serve_as(watch.page.context, "8x8.vc")
+    mira = join_live(mira_w, server, "Mira Jansen", SESSION)
+    noor = join_live(noor_w, server, "Noor Bakker", SESSION)
+    mira_id = mira.request.get(server.api("/participants/me")).json()["id"]
+    assert server.call("POST", f"/participants/{mira_id}/host", {"session": SESSION, "host": True}).status_code == 200
+    server.clock("start")
+
+    host = fake_jitsi.wait_load("Mira Jansen", page=mira)
+    other = fake_jitsi.wait_load("Noor Bakker", page=noor)
+    room = mira.evaluate("window.plein.state.room.name")
+    assert f"/{app_id}/external_api.js" in fake_jitsi.requests  # the AppID's own script
+    for load, moderator in ((host, "true"), (other, "false")):
+        assert load["url"].startswith(f"https://8x8.vc/{app_id}/{room}?jwt=")
+        assert load["tenant"] == app_id and load["room"] == room
+        assert jwt.get_unverified_header(load["jwt"]) == {"alg": "RS256", "kid": f"{app_id}/4f4910", "typ": "JWT"}
+        claims = jwt.decode(load["jwt"], key.public_key(), algorithms=["RS256"], audience="jitsi", issuer="chat")
+        assert claims["sub"] == app_id and claims["room"] == room and claims["nbf"] == claims["iat"] - 30
+        assert claims["context"]["user"]["moderator"] == moderator
+        assert claims["context"]["features"] == {"livestreaming": "false", "recording": "false",
+                                                 "transcription": "false", "outbound-call": "false",
+                                                 "sip-outbound-call": "false"}
+    wait_reported(mira, "moderator")
+    wait_reported(noor, "participant")
+    assert mira_w.errors == [] and noor_w.errors == []
