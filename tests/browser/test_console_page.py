@@ -319,3 +319,32 @@ def test_a_new_key_signs_the_other_moderators_out(start_server, new_page, r):
     bob.goto(new_link)  # the new link lets Bob back in
     bob.wait_for_function("window.plein && window.plein.console")
     assert ada_watch.errors == []
+
+
+def test_a_moderator_removes_a_participant_from_the_evening(server, new_page):
+    """Issue 9, item 6: from the name in the console, after a confirmation; the participant's page says so and
+    leaves the video; the console and the audit log follow."""
+    from test_jitsi import join_live
+
+    troll_watch = new_page()
+    troll = join_live(troll_watch, server, "Trol")
+    server.clock("start")
+    troll.wait_for_function("window.plein.roomName")
+    mod_watch, mod = open_console(new_page, server)
+    mod.fill("#console-filter", "Trol")
+    mod.locator(".room__people[open] .person__name", has_text="Trol").click()
+    mod.locator("dialog[open]").get_by_role("button", name="Verwijderen uit de avond").click()
+    confirm = mod.locator("dialog[open]")
+    expect(confirm).to_contain_text("Trol uit de avond verwijderen?")
+    shot(mod, "console-remove-confirm-laptop")
+    confirm.get_by_role("button", name="Ja, verwijderen").click()
+    expect(mod.locator("#console-ok")).to_contain_text("Trol is uit de avond verwijderd.")
+
+    expect(troll.locator("#conn-banner")).to_contain_text("Je bent uit deze avond verwijderd")
+    expect(troll.locator("#jitsi iframe")).to_have_count(0)
+    mod.fill("#console-filter", "")
+    mod.wait_for_function("document.querySelector('#total-participants').textContent === '0'", timeout=PUSH)
+    expect(mod.locator("#audit-list")).to_contain_text("Verwijderde Trol uit de avond")
+    troll.reload()
+    assert f"/e/{SLUG}/live" not in troll.url  # signed out: back to the event page
+    assert mod_watch.errors == []

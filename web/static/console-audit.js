@@ -50,6 +50,8 @@ export function auditLog(ctx) {
       case "help_answer": return tr("audit_help_answer", { name: person, text: d.text });
       case "help_done": return tr("audit_help_done", { name: person });
       case "rotate_key": return tr("audit_rotate_key");
+      case "remove": return tr("audit_remove", { name: person });
+      case "host_link": return tr("audit_host_link", { title: sessionTitle(d.session) });
       case "sign_in": return tr("audit_sign_in");
       default: return entry.action;
     }

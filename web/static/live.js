@@ -676,4 +676,9 @@ socket.on("help:answer", help.answer);
 socket.on("help:done", help.done);
 socket.on("help:status", help.status);
 socket.on("host:room", host.room);
+socket.on("auth:removed", () => {
+  // A moderator took this participant out of the evening: say so, and do not knock again.
+  socket.disconnect();
+  showRefused(`${tr("removed_title")}. ${tr("removed_text")}`);
+});
 setInterval(tick, 250);
