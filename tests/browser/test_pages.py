@@ -84,10 +84,11 @@ def test_join_see_the_first_room_and_be_moved_by_the_moderator(server, new_page,
     server.clock("advance")  # into the break: the foyer is the opening plenary's room
     page.wait_for_function("window.plein.state.phase.id === 'pauze-1700'")
     moved = fake_jitsi.wait_load("Anna de Vries", 2)
-    # The old room was hung up (Jitsi drops the occupant at once) as the new one opened, then disposed.
+    # The old room was hung up (Jitsi drops the occupant at once) as the new one opened, then disposed: the old
+    # frame itself recorded the `hangup` command, which it could not have done once disposed. (Which of the two
+    # frames' reports reaches the loopback Jitsi first is a race between them, so no order is asserted.)
     hangup = fake_jitsi.wait_for(lambda f: [h for h in f.hangups if h["id"] == opened["id"]])
     assert hangup == [{**hangup[0], "room": opened["room"], "source": "command"}]
-    assert hangup[0]["at"] <= moved["at"]
     assert moved["room"] == page.evaluate("window.plein.state.room.name") != opened["room"]
     assert moved["room"].startswith(f"{SLUG}-opening-") and moved["display_name"] == "Anna de Vries"
     assert one_frame(page).get_attribute("src") == moved["url"]
