@@ -1,10 +1,12 @@
 """HTML pages: the event page with the join form, the live page, the moderator page."""
 from __future__ import annotations
 
+import io
 import json
 
 import markdown
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+import segno
+from flask import Blueprint, make_response, redirect, render_template, request, send_file, session, url_for
 from markupsafe import Markup
 
 from rooms.errors import PleinError
@@ -83,6 +85,26 @@ def event_page(status: int = 200, name: str = "", error: str | None = None):
     host_session = next((s for p in ev.program.rounds for s in p.sessions if s.id == host), None)
     return render("event.html", status, event=event_dict(), state=ev.public_state(), name=name, error=error,
                   signup_open=ev.signup_open(), host_session=host_session)
+
+
+@bp.get("/e/<slug>/invite")
+def invite():
+    """The invitation kit: one printable page with the join link, its QR code and the program."""
+    return render("invite.html", event=event_dict(), link=links()["event"])
+
+
+@bp.get("/e/<slug>/invite/qr.<fmt>")
+def invite_qr(fmt):
+    """The join link as a QR code, SVG or PNG (`?download=1` as a file)."""
+    if fmt not in ("svg", "png"):
+        raise PleinError("no_such_path", 404)
+    code = segno.make(links()["event"], error="m")
+    out = io.BytesIO()
+    code.save(out, kind=fmt, scale=1 if fmt == "svg" else 12, border=4)
+    out.seek(0)
+    return send_file(out, mimetype="image/svg+xml" if fmt == "svg" else "image/png",
+                     as_attachment=request.args.get("download") == "1",
+                     download_name=f"{evening().program.slug}-qr.{fmt}", max_age=0)
 
 
 DOCS = {"deploy": "Deploying Plein", "protocol": "Plein's wire protocol"}

@@ -204,3 +204,29 @@ def test_server_restart_shows_the_banner_and_keeps_the_call(server, new_page, fa
     # Chromium reports reconnect attempts that met the stopped server; anything else is the page's fault.
     outage = ("WebSocket connection to ", "Failed to load resource: net::ERR_CONNECTION_REFUSED")
     assert [e for e in watch.errors if not e.startswith(outage)] == []
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_the_printable_invitation(server, new_page, viewport):
+    """Issue 10, item 11: the moderator page offers the QR code and a one-page program; both show as they should."""
+    watch = new_page(viewport=viewport)
+    mod = watch.page
+    mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
+    kit = mod.locator("#invite-kit")
+    mod.wait_for_function("window.plein && window.plein.console")  # the console has drawn: nothing moves any more
+    mod.wait_for_function("document.querySelector('.invite-kit__qr').naturalWidth > 0")
+    kit.scroll_into_view_if_needed()
+    shot(mod, f"moderator-invite-{'phone' if viewport == PHONE else 'laptop'}")
+    with mod.context.expect_page() as opened:
+        kit.get_by_role("link", name="Programma om af te drukken").click()
+    page = opened.value
+    page.wait_for_load_state()
+    page.wait_for_function("document.querySelector('.invite__qr').naturalWidth > 0")
+    expect(page.locator("h1")).to_have_text("De Coöperatieve Stad")
+    expect(page.locator(".invite__link")).to_have_text(f"{server.url}/e/{SLUG}")
+    assert page.locator(".invite__phase").count() == 9  # every phase of the seed, breaks included
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    shot(page, f"invite-{'phone' if viewport == PHONE else 'laptop'}")
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").is_hidden() and page.locator("#invite-print").is_hidden()
+    assert watch.errors == []
