@@ -12,8 +12,10 @@ from rooms.evening import Evening
 from rooms.jitsi import JitsiSettings
 from rooms.program import load_program
 from rooms.store import queue_channel
+from rooms.timeline import ClockError, check_speed
 
 from . import config, db
+from .jsonbody import JSONProvider
 
 WEB = config.ROOT / "web"
 
@@ -55,6 +57,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    app.json = JSONProvider(app)
+    try:
+        check_speed(app.config["PLEIN_SPEED"])
+    except ClockError as exc:
+        raise SystemExit(f"PLEIN_SPEED={app.config['PLEIN_SPEED']!r}: {exc.message('en')}") from None
     program = load_program(app.config["PLEIN_PROGRAM"])
     r = db.init_app(app)
     try:
@@ -72,7 +79,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .pushes import send
     evening.notify = send
 
-    from . import api, pages
+    from . import api, pages, security
+    security.init_app(app, evening.jitsi)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     api.register_error_handlers(app)

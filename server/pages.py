@@ -1,9 +1,8 @@
 """HTML pages: the event page with the join form, the live page, the moderator page."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from jinja2.utils import htmlsafe_json_dumps
 
 from rooms.errors import PleinError
 
@@ -56,7 +55,9 @@ def error_page(message: str, status: int):
 
 
 def page_config(**extra) -> str:
-    """JSON for the page's script (in a <script type=application/json>, so no HTML escaping issues)."""
+    """JSON for the page's script, in a <script type=application/json>. Every <, > and & is a \\u escape:
+    HTML does not end a script element at the first `</script>` after a `<!--<script>` (a name could
+    swallow the rest of the page), so no markup character may appear in it at all."""
     ev = evening()
     lang = language()
     data = {
@@ -66,7 +67,7 @@ def page_config(**extra) -> str:
                   "public": ev.jitsi.is_public, "token_required": ev.jitsi.uses_tokens},
         **extra,
     }
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return htmlsafe_json_dumps(data, ensure_ascii=False)
 
 
 @bp.get("/")
