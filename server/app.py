@@ -15,7 +15,7 @@ from rooms.store import queue_channel
 from rooms.timeline import ClockError, check_speed
 
 from . import config, db
-from .jsonbody import JSONProvider
+from .jsonbody import JSONProvider, SocketJSON
 
 WEB = config.ROOT / "web"
 
@@ -91,6 +91,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         message_queue=app.config["REDIS_URL"],
         channel=queue_channel(r, program.slug),
         transports=["websocket"],
+        json=SocketJSON,
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
         ping_interval=20,
         ping_timeout=20,

@@ -1,5 +1,8 @@
-"""JSON request bodies with a depth limit: deep nesting is a coded 400, never a RecursionError (a 500)."""
+"""JSON with a depth limit, for request bodies and Socket.IO packets: deep nesting is a coded error
+(`json_too_deep`), never a RecursionError (a 500 over HTTP, a traceback and no answer over Socket.IO)."""
 from __future__ import annotations
+
+import json
 
 from flask.json.provider import DefaultJSONProvider
 
@@ -24,7 +27,6 @@ def too_deep(value, limit: int = MAX_DEPTH) -> bool:
 
 def loads_limited(text, **kwargs):
     """json.loads, refusing (PleinError json_too_deep) what nests deeper than MAX_DEPTH."""
-    import json
     try:
         value = json.loads(text, **kwargs)
     except RecursionError:  # the C scanner gives up near Python's recursion limit
@@ -32,6 +34,24 @@ def loads_limited(text, **kwargs):
     if too_deep(value):
         raise PleinError("json_too_deep", 400, max=MAX_DEPTH)
     return value
+
+
+TOO_DEEP_EVENT = "plein:too-deep"
+
+
+class SocketJSON:
+    """The JSON module of Socket.IO packets. A packet nested too deeply decodes as the event
+    TOO_DEEP_EVENT (its ack id is read before the JSON), whose handler answers `json_too_deep`:
+    the client gets a coded answer and the server no RecursionError."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text, **kwargs):
+        try:
+            return loads_limited(text, **kwargs)
+        except PleinError:
+            return [TOO_DEEP_EVENT]
 
 
 class JSONProvider(DefaultJSONProvider):
