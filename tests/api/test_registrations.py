@@ -181,6 +181,23 @@ def test_a_comma_csv_without_bom_and_its_default_links_file(r, redis_url, tmp_pa
     assert r.hgetall(keys.taken("ronde-3")) == {"overwaarde": "1", "incubator": "1"}
 
 
+def test_no_cell_of_the_links_file_becomes_a_formula(r, redis_url, tmp_path):
+    """An email like =HYPERLINK(...)@x.nl is a valid address: the links file wrote it as a live formula."""
+    src = tmp_path / "tickets.csv"
+    src.write_text('name,email\n'
+                   '"=1+1",a@example.org\n'
+                   'Bert,"=HYPERLINK(""http://evil.example"",""klik"")@example.org"\n'
+                   'Cees,+31@example.org\n'
+                   'Dirk,@dirk@example.org\n', encoding="utf-8")
+    done = run_import(redis_url, tmp_path, src)
+    assert done.returncode == 1 and "imported 3 of 4 rows" in done.stdout  # '@dirk@…' is no address
+    links = read_links(tmp_path / "tickets-links.csv")
+    assert [(x["name"], x["email"]) for x in links] == [
+        ("'=1+1", "a@example.org"),
+        ("Bert", "'=HYPERLINK(\"http://evil.example\",\"klik\")@example.org"),
+        ("Cees", "'+31@example.org")]
+
+
 def test_a_file_without_an_email_column_imports_nothing(r, redis_url, tmp_path):
     src = tmp_path / "zonder.csv"
     src.write_text("naam;telefoon;ronde-1\nAnna;0612345678;incubator\n", encoding="utf-8")
