@@ -227,6 +227,8 @@ def rotate_command(args) -> int:
     """A new moderator key in Redis (when none is configured in PLEIN_MODERATOR_KEY)."""
     import redis
 
+    from .auth import moderator_link
+
     from rooms.audit import Actor
     from rooms.errors import PleinError
     from rooms.evening import Evening
@@ -258,7 +260,7 @@ def rotate_command(args) -> int:
             embedded.stop()
     base = (args.base_url or cfg["PLEIN_PUBLIC_URL"] or "http://localhost:5000").rstrip("/")
     print("New moderator key; every moderator must sign in again with the new link:")
-    print(f"  {base}/e/{program.slug}/moderator?key={key}")
+    print(f"  {moderator_link(f'{base}/e/{program.slug}', key)}")
     return 0
 
 
@@ -362,6 +364,8 @@ def serve_command(args) -> int:
 
 
 def print_banner(app, args, ev) -> None:
+    from .auth import moderator_link
+
     base = app.config["PLEIN_PUBLIC_URL"] or f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     state = ev.state()
     jitsi = ev.check_jitsi(timeout=3.0)
@@ -377,7 +381,7 @@ def print_banner(app, args, ev) -> None:
         print("                meet.jit.si cuts embedded calls after 5 minutes: use a self-hosted or JaaS "
               "deployment for a real evening.")
     print(f"\n  Participants: {base}/e/{ev.program.slug}")
-    print(f"  Moderator:    {base}/e/{ev.program.slug}/moderator?key={ev.moderator_key}\n", flush=True)
+    print(f"  Moderator:    {moderator_link(f'{base}/e/{ev.program.slug}', ev.moderator_key)}\n", flush=True)
 
 
 if __name__ == "__main__":
