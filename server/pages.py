@@ -143,10 +143,27 @@ def live():
         participant={"id": participant.id, "name": participant.name}, me=evening().me(participant)))
 
 
+@bp.get("/e/<slug>/p")
+def personal_link_page():
+    """A personal link (from an import), `/p#<token>`: the token is in the fragment, which only the page's
+    script reads (static/personal-link.js); it posts it with the form below."""
+    return render("personal_link.html")
+
+
+@bp.post("/e/<slug>/p")
+def personal_link_form():
+    return sign_in_with_token(request.form.get("token", "").strip())
+
+
 @bp.get("/e/<slug>/p/<token>")
 def personal_link(token):
-    """A personal link (from an import): sign in with its token and go to the live page."""
-    participant = evening().participants.by_token(token)
+    """An older personal link with the token in the path: signs in just the same."""
+    return sign_in_with_token(token)
+
+
+def sign_in_with_token(token: str):
+    """Sign in with a personal link's token and go to the live page."""
+    participant = evening().participants.by_token(token) if token else None
     if participant is None:
         raise PleinError("bad_link", 404)
     sign_in(participant)

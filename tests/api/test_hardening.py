@@ -236,3 +236,26 @@ def test_any_name_stays_inside_the_page_config(app, page, name):
     # tokenizer into the "double escaped" state, so the block ran on past its </script>.
     assert "<" not in raw and ">" not in raw
     assert json.loads(raw)["participant"]["name"] == name
+
+
+# -- 13: the personal link's token in the fragment ---------------------------------------------------
+
+def test_a_personal_link_signs_in_by_a_form_post_from_its_own_page(app):
+    _, token = app.extensions["plein"].sign_up("Anna")
+    c = app.test_client()
+    page = c.get(f"/e/{SLUG}/p")  # what the browser asks for `/p#<token>`: no token in the request
+    assert page.status_code == 200 and 'name="token"' in page.get_data(as_text=True)
+    resp = c.post(f"/e/{SLUG}/p", data={"token": token})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/e/{SLUG}/live")
+    assert c.get(API + "/participants/me").get_json()["name"] == "Anna"
+    assert app.test_client().post(f"/e/{SLUG}/p", data={"token": "not-a-token"}).status_code == 404
+    assert app.test_client().post(f"/e/{SLUG}/p", data={}).status_code == 404
+
+
+def test_a_foreign_page_cannot_sign_a_visitor_in_with_a_personal_link(app, r):
+    _, token = app.extensions["plein"].sign_up("Aanvaller")
+    c = app.test_client()
+    resp = c.post(f"/e/{SLUG}/p", data={"token": token}, headers={"Origin": EVIL})
+    refused(resp)
+    assert "Set-Cookie" not in resp.headers
+    assert c.get(API + "/participants/me").status_code == 401

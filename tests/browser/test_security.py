@@ -67,3 +67,26 @@ def test_a_wrong_key_in_the_fragment_shows_the_form_with_the_error(server, new_p
     assert "not-the-key" not in page.url
     assert page.evaluate("window.__csp") == []
     assert [e for e in watch.errors if "403" not in e] == []  # the refused sign-in answers 403
+
+
+def test_a_personal_link_signs_in_from_the_fragment(server, new_page, r):
+    from rooms.program import load_program
+    from rooms.registrations import import_registrations, parse_registrations
+    from support import SEED
+    program = load_program(SEED)
+    rows, _ = parse_registrations("name,email\nAnna de Vries,anna@example.org\n", program)
+    link = import_registrations(r, program, rows, server.url).imported[0].link
+    token = link.rsplit("#", 1)[1]
+    assert link == f"{server.url}/e/{SLUG}/p#{token}"
+    watch = new_page()
+    page = recording(watch)
+    page.goto(link)
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    page.wait_for_function("() => window.plein && window.plein.state")
+    assert "Anna de Vries" in page.locator("#you-are").inner_text()
+    assert page.evaluate("window.__csp") == [] and watch.errors == []
+    # Without a token (a link cut short) the page says so instead of sending an empty form.
+    cut = new_page()
+    recording(cut).goto(f"{server.url}/e/{SLUG}/p")
+    cut.page.locator("#link-missing").wait_for()
+    assert cut.page.locator("#link-form").is_hidden() and cut.errors == []

@@ -136,7 +136,7 @@ def _personal_token(r) -> str:
     rows, problems = parse_registrations("name,email\nAnna,anna@example.org\n", program)
     assert not problems
     result = import_registrations(r, program, rows, "http://x")
-    return result.imported[0].link.rsplit("/", 1)[1]
+    return result.imported[0].token
 
 
 def test_plein_serve_writes_no_request_log(server, r):
