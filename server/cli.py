@@ -227,8 +227,6 @@ def rotate_command(args) -> int:
     """A new moderator key in Redis (when none is configured in PLEIN_MODERATOR_KEY)."""
     import redis
 
-    from .auth import moderator_link
-
     from rooms.audit import Actor
     from rooms.errors import PleinError
     from rooms.evening import Evening
@@ -236,6 +234,7 @@ def rotate_command(args) -> int:
     from rooms.program import ProgramError, load_program
 
     from . import config
+    from .auth import moderator_link
 
     cfg = config.from_env()
     if cfg["PLEIN_MODERATOR_KEY"]:
