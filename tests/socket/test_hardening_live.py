@@ -20,6 +20,22 @@ pytestmark = pytest.mark.socket
 KEYS = Keys(SLUG)
 
 
+def test_a_socket_from_another_origin_is_refused_even_with_the_cookie(server):
+    """Cross-site WebSocket hijacking: a foreign page's socket would carry the moderator's cookie. The
+    WebSocket handshake is refused for any origin but our own (Socket.IO's check, kept)."""
+    import websocket
+    s = requests.Session()
+    assert s.get(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}", allow_redirects=False).status_code == 303
+    cookie = "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    own = websocket.create_connection(url, header=[cookie], origin=server.url, timeout=5)
+    assert own.recv().startswith("0{")  # the Engine.IO open packet
+    own.close()
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, header=[cookie], origin="https://evil.example", timeout=5)
+    assert refused.value.status_code == 400
+
+
 def test_a_spoofed_disconnect_leaves_the_participant_connected(server, listen, r):
     anna = listen(server, server.join("Anna")["token"])
     anna.wait_for(lambda d: True)
