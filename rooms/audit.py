@@ -45,6 +45,11 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
+def spreadsheet_row(cells) -> list[str]:
+    """A CSV row of which no cell can become a formula: every CSV Plein writes goes through here."""
+    return [spreadsheet_safe(str(cell)) for cell in cells]
+
+
 class AuditLog:
     def __init__(self, r: redis.Redis, keys: Keys, tz, now=time.time):
         self.r = r
@@ -86,7 +91,7 @@ class AuditLog:
         writer.writerow(["time", "role", "name", "id", "action", "details"])
         for e in self.all():
             who = e["who"]
-            writer.writerow([spreadsheet_safe(x) for x in (
+            writer.writerow(spreadsheet_row((
                 e["at"], who["kind"], who["name"], who["id"], e["action"],
-                json.dumps(e["details"], ensure_ascii=False, sort_keys=True))])
+                json.dumps(e["details"], ensure_ascii=False, sort_keys=True))))
         return out.getvalue()

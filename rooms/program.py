@@ -18,6 +18,9 @@ ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 MAX_CAPACITY = 10_000
+# An evening's date: wide enough for any real one, and far from datetime's limits (year 1 and 9999),
+# where a phase's time converted to UTC overflows.
+FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 EVENT_FIELDS = {"slug", "title", "timezone", "date", "description"}
 PHASE_FIELDS = {"id", "kind", "title", "start", "end", "sessions", "description", "switching"}
@@ -134,6 +137,8 @@ def parse_program(text: str, source: str = "<string>") -> Program:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProgramError([Problem(source, "file", "-", f"is not valid TOML ({exc})")]) from exc
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ProgramError([Problem(source, "file", "-", "nests arrays or tables too deeply to be a program")]) from None
     return _Builder(source).build(data)
 
 
@@ -186,6 +191,9 @@ class _Builder:
             self.err("event", "date", "is missing (write it as 2022-01-17, without quotes)")
         elif isinstance(date, dt.datetime) or not isinstance(date, dt.date):
             self.err("event", "date", "must be a date such as 2022-01-17, without quotes and without a time")
+            date = None
+        elif not FIRST_DATE <= date <= LAST_DATE:
+            self.err("event", "date", f"{date} is not between {FIRST_DATE} and {LAST_DATE}")
             date = None
 
         raw_phases = data.get("phases")

@@ -311,8 +311,9 @@ def import_registrations(r: redis.Redis, program: Program, rows: list[Row], base
                 imported = []
                 for row in accepted:
                     participant, token = new_participant(row.name)
+                    # The token after '#': browsers never send it, so no server or proxy log sees it.
                     imported.append(Imported(row, participant, token,
-                                             f"{base_url}/e/{program.slug}/p/{token}"))
+                                             f"{base_url}/e/{program.slug}/p#{token}"))
                 if dry_run:
                     pipe.unwatch()
                     return ImportResult(imported, problems, written=False)

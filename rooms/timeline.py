@@ -28,7 +28,6 @@ Every accepted action adds 1 to `version`; nothing else changes it.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, replace
 
 from .errors import PleinError
@@ -93,14 +92,24 @@ class State:
         return None if self.current is None else max(0.0, self.current.ends_at - self.now)
 
 
+# The time scales a rehearsal may use: 3600 plays an hour in a second; 0.01 a minute in 100. Outside
+# this range durations overflow or vanish (1e-300 made every phase last forever and crashed serve).
+SPEED_MIN, SPEED_MAX = 0.01, 3600.0
+
+
+def check_speed(speed: float) -> None:
+    """Refuse a speed outside SPEED_MIN..SPEED_MAX (NaN and infinity included) with `bad_speed`."""
+    if not (SPEED_MIN <= speed <= SPEED_MAX):
+        raise ClockError("bad_speed", 400, min=f"{SPEED_MIN:g}", max=f"{SPEED_MAX:g}")
+
+
 def planned_durations(program: Program, speed: float) -> tuple[float, ...]:
     return tuple(p.duration / speed for p in program.phases)
 
 
 def initial_clock(program: Program, now: float, *, speed: float = 1.0, start: float | None = None) -> Clock:
     """A fresh clock: anchored at `start`, else at the planned time unless the evening is already over."""
-    if not (speed > 0 and math.isfinite(speed)):
-        raise ClockError("bad_speed", 400)
+    check_speed(speed)
     durations = planned_durations(program, speed)
     if start is None:
         start = program.phases[0].starts_at.timestamp()

@@ -14,8 +14,10 @@ from rooms.evening import Evening
 from rooms.jitsi import JitsiSettings, sample_token
 from rooms.program import load_program
 from rooms.store import queue_channel
+from rooms.timeline import ClockError, check_speed
 
 from . import config, db
+from .jsonbody import JSONProvider, SocketJSON
 
 WEB = config.ROOT / "web"
 
@@ -79,6 +81,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PLEIN_PROXY_HOPS"]:  # the client's address (sign-up limits) from the proxies' header
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PLEIN_PROXY_HOPS"], x_proto=1, x_host=1)
 
+    app.json = JSONProvider(app)
+    try:
+        check_speed(app.config["PLEIN_SPEED"])
+    except ClockError as exc:
+        raise SystemExit(f"PLEIN_SPEED={app.config['PLEIN_SPEED']!r}: {exc.message('en')}") from None
     program = load_program(app.config["PLEIN_PROGRAM"])
     r = db.init_app(app)
     try:
@@ -97,7 +104,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .pushes import send
     evening.notify = send
 
-    from . import api, pages
+    from . import api, pages, security
+    security.init_app(app, evening.jitsi)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     api.register_error_handlers(app)
@@ -108,6 +116,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         message_queue=app.config["REDIS_URL"],
         channel=queue_channel(r, program.slug),
         transports=["websocket"],
+        json=SocketJSON,
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
         ping_interval=20,
         ping_timeout=20,

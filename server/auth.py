@@ -105,11 +105,17 @@ def current_actor() -> Actor | None:
 
 
 def links() -> dict:
-    """The evening's public addresses (PLEIN_PUBLIC_URL, else as this request reached us)."""
+    """The evening's public addresses (PLEIN_PUBLIC_URL, else as this request reached us). The moderator
+    link carries its key in the fragment, which browsers never send: no log on the way sees it."""
     base = current_app.config["PLEIN_PUBLIC_URL"] or request.host_url.rstrip("/")
     ev = evening()
     event = f"{base}/e/{ev.program.slug}"
-    return {"event": event, "live": f"{event}/live", "moderator": f"{event}/moderator?key={ev.moderator_key}"}
+    return {"event": event, "live": f"{event}/live", "moderator": moderator_link(event, ev.moderator_key)}
+
+
+def moderator_link(event_url: str, key: str) -> str:
+    """`…/moderator#key=<key>` (web/static/moderator-link.js signs in with it); `?key=` still works."""
+    return f"{event_url}/moderator#key={key}"
 
 
 def host_links() -> dict[str, str]:

@@ -6,6 +6,30 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import unicodedata
+
+# Bidirectional controls reorder what a terminal shows (a title could make a line read otherwise).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible(text) -> str:
+    """Text from a file or a CSV, safe to print: control and bidi characters as escapes (an ESC from a
+    program file would otherwise reach the terminal and could rewrite what it shows)."""
+    return "".join(
+        c if c == "\n" or (unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
+        else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        for c in str(text))
+
+
+def say(*parts, file=None) -> None:
+    """print(), with visible() applied: everything the commands print may quote a file."""
+    print(visible(" ".join(str(p) for p in parts)), file=file or sys.stdout, flush=True)
+
+
+def print_problems(header: str, problems) -> None:
+    say(f"{header} {len(problems)} problem(s):", file=sys.stderr)
+    for problem in problems:
+        say(f"  - {problem}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,11 +91,9 @@ def check_command(path: str) -> int:
     try:
         program = load_program(path)
     except ProgramError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print_problems(f"{path}:", exc.problems)
         return 1
-    print(summary(program))
+    say(summary(program))
     return 0
 
 
@@ -133,7 +155,7 @@ def import_command(args) -> int:
 
     import redis
 
-    from rooms.audit import spreadsheet_safe
+    from rooms.audit import spreadsheet_row
     from rooms.program import ProgramError, load_program
     from rooms.registrations import (ImportConflict, RegistrationFileError, import_registrations,
                                      parse_registrations, rejected_lines)
@@ -141,16 +163,14 @@ def import_command(args) -> int:
     from . import config
 
     def fail(message: str) -> int:
-        print(f"{args.file}: {message}; nothing was imported", file=sys.stderr)
+        say(f"{args.file}: {message}; nothing was imported", file=sys.stderr)
         return 2
 
     cfg = config.from_env()
     try:
         program = load_program(args.program or cfg["PLEIN_PROGRAM"])
     except ProgramError as exc:
-        print(f"The program file has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print_problems("The program file has", exc.problems)
         return 2
     path = Path(args.file)
     try:
@@ -203,7 +223,7 @@ def import_command(args) -> int:
 
     problems = sorted(problems + result.problems, key=lambda p: (not p.note, p.line))
     for problem in problems:
-        print(problem)
+        say(problem)
     imported = result.imported
     if args.dry_run:
         print(f"dry run: would import {len(imported)} of {total} rows; nothing was written")
@@ -216,16 +236,17 @@ def import_command(args) -> int:
                     writer = csv.writer(out_file)
                     writer.writerow(["name", "email", "link"])
                     for item in imported:
-                        writer.writerow([spreadsheet_safe(item.row.name), item.row.email, item.link])
+                        # An email such as =HYPERLINK("http://…")@x.nl is a valid address and a formula.
+                        writer.writerow(spreadsheet_row((item.row.name, item.row.email, item.link)))
             except OSError as exc:
                 # The participants exist and only the tokens' hashes are stored: print every link.
                 print(f"cannot write {out} ({exc.strerror}); the links:", file=sys.stderr)
                 for item in imported:
-                    print(f"  {item.row.name} <{item.row.email}>  {item.link}")
+                    say(f"  {item.row.name} <{item.row.email}>  {item.link}")
                 return 1
             if len(imported) <= SHOW_LINKS:
                 for item in imported:
-                    print(f"  {item.row.name} <{item.row.email}>  {item.link}")
+                    say(f"  {item.row.name} <{item.row.email}>  {item.link}")
             print(f"links (name,email,link): {out}")
         else:
             out_file.close()
@@ -244,6 +265,7 @@ def rotate_command(args) -> int:
     from rooms.program import ProgramError, load_program
 
     from . import config
+    from .auth import moderator_link
 
     cfg = config.from_env()
     if cfg["PLEIN_MODERATOR_KEY"]:
@@ -252,7 +274,7 @@ def rotate_command(args) -> int:
     try:
         program = load_program(args.program or cfg["PLEIN_PROGRAM"])
     except ProgramError as exc:
-        print(f"plein: {exc}", file=sys.stderr)
+        say(f"plein: {exc}", file=sys.stderr)
         return 2
     client = embedded = None
     try:
@@ -268,7 +290,7 @@ def rotate_command(args) -> int:
             embedded.stop()
     base = (args.base_url or cfg["PLEIN_PUBLIC_URL"] or "http://localhost:5000").rstrip("/")
     print("New moderator key; every moderator must sign in again with the new link:")
-    print(f"  {base}/e/{program.slug}/moderator?key={key}")
+    print(f"  {moderator_link(f'{base}/e/{program.slug}', key)}")
     return 0
 
 
@@ -310,7 +332,9 @@ def serve_command(args) -> int:
     import signal
 
     from rooms.embedded import EmbeddedRedisError
+    from rooms.errors import PleinError
     from rooms.program import ProgramError
+    from rooms.timeline import check_speed
 
     from .app import create_app, socketio
     from .pushes import send
@@ -319,8 +343,10 @@ def serve_command(args) -> int:
     if args.program:
         overrides["PLEIN_PROGRAM"] = args.program
     if args.speed is not None:
-        if not (args.speed > 0 and args.speed != float("inf")):
-            print("--speed must be a number greater than 0", file=sys.stderr)
+        try:
+            check_speed(args.speed)
+        except PleinError as exc:
+            print(f"plein serve: --speed {args.speed:g}: {exc.message('en')} ({exc.code})", file=sys.stderr)
             return 2
         overrides["PLEIN_SPEED"] = args.speed
     if args.start:
@@ -328,9 +354,7 @@ def serve_command(args) -> int:
     try:
         app = create_app(overrides)
     except ProgramError as exc:
-        print(f"The program file has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print_problems("The program file has", exc.problems)
         return 1
     except EmbeddedRedisError as exc:
         print(str(exc), file=sys.stderr)
@@ -371,11 +395,12 @@ def serve_command(args) -> int:
 
 def print_banner(app, args, ev) -> None:
     from rooms.jitsi import summary_line
+    from .auth import moderator_link
 
     base = app.config["PLEIN_PUBLIC_URL"] or f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     state = ev.state()
     jitsi = ev.check_jitsi(timeout=3.0)
-    print(f"\nPlein: {ev.program.title} ({ev.program.slug})")
+    say(f"\nPlein: {ev.program.title} ({ev.program.slug})")
     print(f"  Redis:        {app.config['REDIS_URL']}"
           + ("  (embedded, data in instance folder)" if app.extensions.get("plein.embedded_redis") else ""))
     print(f"  Clock:        {state.status}, speed {state.speed:g}, version {state.version}")
@@ -384,7 +409,7 @@ def print_banner(app, args, ev) -> None:
     print(f"  Jitsi:        {summary_line(ev.jitsi)}; external_api.js: {jitsi['detail']}"
           " (plein jitsi check says more)")
     print(f"\n  Participants: {base}/e/{ev.program.slug}")
-    print(f"  Moderator:    {base}/e/{ev.program.slug}/moderator?key={ev.moderator_key}\n", flush=True)
+    print(f"  Moderator:    {moderator_link(f'{base}/e/{ev.program.slug}', ev.moderator_key)}\n", flush=True)
 
 
 if __name__ == "__main__":

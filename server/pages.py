@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import io
-import json
 
 import markdown
 import segno
 from flask import Blueprint, make_response, redirect, render_template, request, send_file, session, url_for
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from rooms.errors import PleinError
@@ -61,7 +61,9 @@ def error_page(message: str, status: int):
 
 
 def page_config(**extra) -> str:
-    """JSON for the page's script (in a <script type=application/json>, so no HTML escaping issues)."""
+    """JSON for the page's script, in a <script type=application/json>. Every <, > and & is a \\u escape:
+    HTML does not end a script element at the first `</script>` after a `<!--<script>` (a name could
+    swallow the rest of the page), so no markup character may appear in it at all."""
     ev = evening()
     lang = language()
     data = {
@@ -71,7 +73,7 @@ def page_config(**extra) -> str:
                   "public": ev.jitsi.is_public, "token_required": ev.jitsi.uses_tokens},
         **extra,
     }
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return htmlsafe_json_dumps(data, ensure_ascii=False)
 
 
 @bp.get("/")
@@ -180,10 +182,27 @@ def live():
         participant={"id": participant.id, "name": participant.name}, me=evening().me(participant)))
 
 
+@bp.get("/e/<slug>/p")
+def personal_link_page():
+    """A personal link (from an import), `/p#<token>`: the token is in the fragment, which only the page's
+    script reads (static/personal-link.js); it posts it with the form below."""
+    return render("personal_link.html")
+
+
+@bp.post("/e/<slug>/p")
+def personal_link_form():
+    return sign_in_with_token(request.form.get("token", "").strip())
+
+
 @bp.get("/e/<slug>/p/<token>")
 def personal_link(token):
-    """A personal link (from an import): sign in with its token and go to the live page."""
-    participant = evening().participants.by_token(token)
+    """An older personal link with the token in the path: signs in just the same."""
+    return sign_in_with_token(token)
+
+
+def sign_in_with_token(token: str):
+    """Sign in with a personal link's token and go to the live page."""
+    participant = evening().participants.by_token(token) if token else None
     if participant is None:
         raise PleinError("bad_link", 404)
     sign_in(participant)

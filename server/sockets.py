@@ -16,6 +16,18 @@ from rooms.overview import help_wire
 from . import moderation, notes
 from .app import socketio
 from .auth import evening, moderator_actor, participant_actor
+from .jsonbody import MAX_DEPTH, TOO_DEEP_EVENT
+
+
+def _spoofed() -> bool:
+    """A `connect` or `disconnect` the client sent as an ordinary event (any packet may name one).
+    Socket.IO's own run while the socket counts as not (or no longer) connected; a client's event
+    is only handled while it is connected."""
+    return socketio.server.manager.is_connected(request.sid, request.namespace)
+
+
+def _refusal(code: str, **params) -> dict:
+    return PleinError(code, **params).to_dict(session.get("socket_lang", "nl"))
 
 
 def _who(auth) -> tuple[str, object] | None:
@@ -42,6 +54,8 @@ def _lang(auth) -> str:
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    if _spoofed():  # e.g. a second `connect` naming another participant's token
+        return _refusal("reserved_event", event="connect")
     who = _who(auth)
     if who is None:
         error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]
@@ -76,6 +90,8 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    if _spoofed():  # it would have shown a connected participant as gone
+        return _refusal("reserved_event", event="disconnect")
     socketio.server.plein_forget_gate(request.sid)
     notes.on_disconnect()
     pid = session.get("socket_pid")
@@ -153,6 +169,18 @@ def on_jitsi_role(data=None):
     if participant is None:
         return PleinError("unauthorized", 401).to_dict(session.get("socket_lang", "nl"))
     return {"ok": True, "claim": evening().video_roles.report(participant.id, data)}
+
+
+@socketio.on(TOO_DEEP_EVENT)
+def on_too_deep(*_args):
+    """What a packet nested too deeply decodes as (server/jsonbody.py): answered with a code."""
+    return _refusal("json_too_deep", max=MAX_DEPTH)
+
+
+@socketio.on("*")
+def on_unknown(event, *_args):
+    """An event nobody handles gets a coded answer instead of silence (the client's ack would time out)."""
+    return _refusal("unknown_event", event=str(event)[:60])
 
 
 @socketio.on_error_default

@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from fake_jitsi import FakeJitsi, ensure_build
-from support import MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinRoomSize, app_config
+from support import (MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinRoomSize, app_config,
+                     page_client_class)
 
 
 def _answers(url: str) -> bool:
@@ -61,7 +62,9 @@ def app(r, redis_url, tmp_path, monkeypatch):
     """The app on the test Redis, no ticker; the instance folder in tmp_path."""
     monkeypatch.setenv("PLEIN_INSTANCE", str(tmp_path / "instance"))
     from server import create_app
-    return create_app(app_config(redis_url))
+    app = create_app(app_config(redis_url))
+    app.test_client_class = page_client_class()
+    return app
 
 
 @pytest.fixture
@@ -71,7 +74,9 @@ def make_app(r, redis_url, tmp_path, monkeypatch):
     from server import create_app
 
     def make(**extra):
-        return create_app(app_config(redis_url, **extra))
+        app = create_app(app_config(redis_url, **extra))
+        app.test_client_class = page_client_class()
+        return app
     return make
 
 

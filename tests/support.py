@@ -37,6 +37,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def page_client_class():
+    """Flask's test client sending `Origin: http://localhost` as a browser on our own page does: the app
+    refuses cookie-authenticated writes from anywhere else (server/security.py). A test of a forged
+    request passes its own Origin (or `Origin: ""` to drop it)."""
+    from flask.testing import FlaskClient
+
+    class PageClient(FlaskClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.environ_base["HTTP_ORIGIN"] = "http://localhost"
+
+    return PageClient
+
+
 def app_config(redis_url: str, **extra) -> dict:
     return {
         "TESTING": True, "REDIS_URL": redis_url, "PLEIN_PROGRAM": str(SEED),

@@ -370,7 +370,7 @@ def test_rotating_the_key_signs_the_other_moderators_out(make_app, r):
     assert resp.status_code == 200
     new = resp.get_json()["key"]
     assert new != old and len(new) >= 43 and r.get(KEYS + "moderator-key") == new
-    assert resp.get_json()["link"] == f"http://localhost/e/{SLUG}/moderator?key={new}"
+    assert resp.get_json()["link"] == f"http://localhost/e/{SLUG}/moderator#key={new}"
     assert second.get(API + "/console").status_code == 200  # the one who rotated stays signed in
     error(first.get(API + "/console"), 401, "moderator_only")
     bearer = app.test_client()

@@ -137,8 +137,8 @@ def test_a_500_row_csv_reports_the_bad_rows_and_imports_the_rest(r, redis_url, t
     for link in links:
         name, choices = good[link["email"]]
         assert link["name"] == name
-        assert link["link"].startswith(f"{BASE}/e/{SLUG}/p/")
-        participant = people.by_token(link["link"].rsplit("/", 1)[1])
+        assert link["link"].startswith(f"{BASE}/e/{SLUG}/p#")
+        participant = people.by_token(link["link"].rsplit("#", 1)[1])
         assert participant is not None and participant.name == name
         assert participant.id == emails[link["email"].lower()]
         assert r.hget(keys.participant(participant.id), "email") == link["email"]
@@ -172,13 +172,30 @@ def test_a_comma_csv_without_bom_and_its_default_links_file(r, redis_url, tmp_pa
                                                          ("Jansen, Piet", "piet@example.org")]
     assert lines[1:] == [f"  {x['name']} <{x['email']}>  {x['link']}" for x in links] + \
         [f"links (name,email,link): {out}"]
-    assert all(x["link"].startswith(f"http://localhost:5000/e/{SLUG}/p/") for x in links)
+    assert all(x["link"].startswith(f"http://localhost:5000/e/{SLUG}/p#") for x in links)
     keys = Keys(program.slug)
-    piet = ParticipantService(r, program).by_token(links[1]["link"].rsplit("/", 1)[1])
+    piet = ParticipantService(r, program).by_token(links[1]["link"].rsplit("#", 1)[1])
     assert piet.name == "Jansen, Piet"
     assert r.hget(keys.seats("ronde-3"), piet.id) == "incubator"
     assert r.hget(keys.seats("ronde-2"), piet.id) is None and not r.sismember(keys.chosen("ronde-2"), piet.id)
     assert r.hgetall(keys.taken("ronde-3")) == {"overwaarde": "1", "incubator": "1"}
+
+
+def test_no_cell_of_the_links_file_becomes_a_formula(r, redis_url, tmp_path):
+    """An email like =HYPERLINK(...)@x.nl is a valid address: the links file wrote it as a live formula."""
+    src = tmp_path / "tickets.csv"
+    src.write_text('name,email\n'
+                   '"=1+1",a@example.org\n'
+                   'Bert,"=HYPERLINK(""http://evil.example"",""klik"")@example.org"\n'
+                   'Cees,+31@example.org\n'
+                   'Dirk,@dirk@example.org\n', encoding="utf-8")
+    done = run_import(redis_url, tmp_path, src)
+    assert done.returncode == 1 and "imported 3 of 4 rows" in done.stdout  # '@dirk@…' is no address
+    links = read_links(tmp_path / "tickets-links.csv")
+    assert [(x["name"], x["email"]) for x in links] == [
+        ("'=1+1", "a@example.org"),
+        ("Bert", "'=HYPERLINK(\"http://evil.example\",\"klik\")@example.org"),
+        ("Cees", "'+31@example.org")]
 
 
 def test_a_file_without_an_email_column_imports_nothing(r, redis_url, tmp_path):

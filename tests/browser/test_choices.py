@@ -286,8 +286,10 @@ def test_moderator_sees_the_counts_and_locks_a_round(server, new_page):
     assert "liggen vast" in page.locator("#round-ronde-3-error").inner_text()  # said next to that round
     assert "niet opgeslagen" in page.locator("#choose-error").inner_text()
     assert page.url.endswith("/choose")
-    # The API refuses it too; the other rounds can still be chosen.
-    resp = page.request.put(server.api("/participants/me/choices"), data={"ronde-3": "incubator"})
+    # The API refuses it too (a write with her cookie, sent as her page would: with its Origin); the other
+    # rounds can still be chosen.
+    resp = page.request.put(server.api("/participants/me/choices"), data={"ronde-3": "incubator"},
+                            headers={"Origin": server.url})
     assert resp.status == 409 and resp.json()["error"]["code"] == "choices_locked"
     page.check("#opt-ronde-2-samensturing")
     save(page)

@@ -261,7 +261,7 @@ def test_key_rotation_signs_moderator_sockets_out(start_server, listen, r):
     resp = server.call("POST", "/moderator-key/rotate", key=old)
     assert resp.status_code == 200, resp.text
     new = resp.json()["key"]
-    assert new != old and resp.json()["link"].endswith(f"/e/{SLUG}/moderator?key={new}")
+    assert new != old and resp.json()["link"].endswith(f"/e/{SLUG}/moderator#key={new}")
     assert mod.wait_for(lambda d: True, 3, event="auth:revoked") == {"by": "API"}
     refused = mod.call("mod:console")
     assert refused["error"]["code"] == "moderator_only"
@@ -290,7 +290,7 @@ def test_plein_rotate_moderator_key_command(r, redis_url):
     assert done.returncode == 0, done.stderr
     new = r.get(KEYS + "moderator-key")
     assert new != "the-old-key-0123456789abcdef" and len(new) >= 43
-    assert f"https://plein.test/e/{SLUG}/moderator?key={new}" in done.stdout
+    assert f"https://plein.test/e/{SLUG}/moderator#key={new}" in done.stdout
     entry = json.loads(r.lindex(KEYS + "audit", -1))
     assert entry["action"] == "rotate_key" and entry["who"] == {"kind": "moderator", "name": "CLI", "id": "cli"}
     env["PLEIN_MODERATOR_KEY"] = "a-configured-moderator-key-0123456789"
