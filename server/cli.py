@@ -351,6 +351,10 @@ def serve_command(args) -> int:
         overrides["PLEIN_SPEED"] = args.speed
     if args.start:
         overrides["PLEIN_START"] = time.time() if args.start == "now" else args.start
+    busy = port_problem(args.host, args.port)
+    if busy:  # before anything starts: no clock re-anchored, no ticker, no embedded Redis for nothing
+        print(f"plein serve: {busy}", file=sys.stderr)
+        return 2
     try:
         app = create_app(overrides)
     except ProgramError as exc:
@@ -382,6 +386,9 @@ def serve_command(args) -> int:
         socketio.run(app, host=args.host, port=args.port, log_output=False)
     except (KeyboardInterrupt, SystemExit):
         pass
+    except OSError as exc:  # taken between the check above and now
+        print(f"plein serve: {port_problem(args.host, args.port) or exc.strerror}", file=sys.stderr)
+        return 2
     finally:
         try:  # this worker's sockets stop counting now rather than when its heartbeat expires
             ev.presence.stop(app.extensions["plein.worker"])
@@ -391,6 +398,26 @@ def serve_command(args) -> int:
         if embedded:
             embedded.stop()
     return 0
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `plein serve` cannot listen on host:port (one line naming --port), or None when it can."""
+    import errno
+    import socket
+
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use (another plein serve?); choose another with --port"
+        if exc.errno == errno.EACCES:
+            return f"port {port} needs privileges this user does not have; choose one above 1023 with --port"
+        return f"cannot listen on {host}:{port} ({exc.strerror}); check --host and --port"
+    finally:
+        probe.close()
+    return None
 
 
 def print_banner(app, args, ev) -> None:
@@ -406,6 +433,8 @@ def print_banner(app, args, ev) -> None:
     print(f"  Clock:        {state.status}, speed {state.speed:g}, version {state.version}")
     if state.status == "waiting":
         print("                The program's date has passed: the evening waits for the moderator's start.")
+    elif state.status == "ended":
+        print("                The evening has ended: pages show it as over. To play it again: --start now.")
     print(f"  Jitsi:        {summary_line(ev.jitsi)}; external_api.js: {jitsi['detail']}"
           " (plein jitsi check says more)")
     print(f"\n  Participants: {base}/e/{ev.program.slug}")
