@@ -98,12 +98,12 @@ def procfile_command(port: int) -> list[str]:
 
 
 @pytest.fixture
-def gunicorn(r, redis_url, tmp_path, standin_jitsi):
+def gunicorn(r, redis_url, tmp_path, fake_jitsi):
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "REDIS_URL": redis_url, "PLEIN_MODERATOR_KEY": MODERATOR_KEY,
            "PLEIN_SECRET_KEY": SECRET_KEY, "PLEIN_INSTANCE": str(tmp_path / "instance"),
-           "JITSI_DOMAIN": standin_jitsi.domain, "JITSI_EXTERNAL_API_URL": standin_jitsi.script_url}
+           "JITSI_DOMAIN": fake_jitsi.domain, "JITSI_EXTERNAL_API_URL": fake_jitsi.script_url}
     with open(log, "w") as out:
         proc = subprocess.Popen(procfile_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
