@@ -244,6 +244,26 @@ class Evening:
                 *(channel_session(slug, sid) for sid in seats.values()),
                 *(channel_hosts(slug, sid) for sid in sorted(self.hosts.of(participant.id)))]
 
+    def room_changes(self, participant: Participant, current: set[str], state: State | None = None) -> tuple:
+        """(leave, enter): how a socket now in the Socket.IO rooms `current` comes to match the participant's seats
+        (a regroup it missed heals here). Only session and host rooms are left; the rest is not ours to touch."""
+        slug = self.program.slug
+        wanted = set(self.channels_for(participant, state))
+        ours = (channel_session(slug, ""), channel_hosts(slug, ""))
+        return tuple(sorted(c for c in current - wanted if c.startswith(ours))), tuple(sorted(wanted - current))
+
+    def resync_pushes(self, state: State, since: float) -> list[Push]:
+        """What a worker whose sockets may have missed messages since `since` sends them again: the state of every
+        room (as at a transition: O(sessions)) and the broadcasts since then (pages skip those they have)."""
+        pushes = self.transition_pushes(state)
+        for hook in self.transition_hooks:
+            pushes.extend(hook(state))
+        slug = self.program.slug
+        for item in self.broadcasts.recent(limit=50, since=since):
+            target = item["session"] and item["session"]["id"]
+            pushes.append(Push("broadcast", channel_session(slug, target) if target else channel_all(slug), item))
+        return pushes
+
     # -- choices --------------------------------------------------------------------------------
 
     def round_status(self, rnd: Phase, state: State) -> str:

@@ -102,11 +102,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     api.register_error_handlers(app)
 
+    from .queue import QueueManager, heal
     socketio.init_app(
         app,
         async_mode=app.config["PLEIN_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-        channel=queue_channel(r, program.slug),
+        # The message queue between workers; it listens again promptly after Redis was away, and heals.
+        client_manager=QueueManager(app.config["REDIS_URL"], queue_channel(r, program.slug),
+                                    on_return=lambda lost_at: heal(app, lost_at)),
         transports=["websocket"],
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,
         ping_interval=20,

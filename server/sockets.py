@@ -10,7 +10,6 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
-from rooms.evening import channel_hosts, channel_session
 from rooms.overview import help_wire
 
 from . import moderation, notes
@@ -98,13 +97,10 @@ def on_state_get(_data=None):
 
 def _sync_rooms(ev, participant, state) -> None:
     """Make this socket's session rooms match the participant's seats (a missed regroup heals here)."""
-    wanted = set(ev.channels_for(participant, state))
-    prefixes = (channel_session(ev.program.slug, ""), channel_hosts(ev.program.slug, ""))
-    current = set(rooms())
-    for channel in current - wanted:
-        if channel.startswith(prefixes):
-            leave_room(channel)
-    for channel in wanted - current:
+    leave, enter = ev.room_changes(participant, set(rooms()), state)
+    for channel in leave:
+        leave_room(channel)
+    for channel in enter:
         join_room(channel)
 
 

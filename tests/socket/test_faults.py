@@ -1,0 +1,131 @@
+"""Faults across workers, on redis-server processes of the test's own (never the shared Redis): a Redis
+restart under two workers. Each test prints the figure it measures (run with -s to see it)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from own_redis import OwnRedis
+from support import ServerProcess
+
+pytestmark = pytest.mark.socket
+
+QUIET = {"PLEIN_RATE_LIMITS": "off"}
+
+
+def wait_until(condition, timeout: float, step: float = 0.05, what: str = "condition"):
+    """Poll `condition` until it returns something true; that value, or an AssertionError at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(step)
+
+
+def own_room(server, token: str) -> str | None:
+    """The room a participant should be in now, by the server's word over HTTP."""
+    resp = requests.get(server.api("/participants/me/state"), headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    resp.raise_for_status()
+    room = resp.json()["room"]
+    return room and room["name"]
+
+
+def last_room(listener) -> str | None:
+    states = listener.states()
+    return states[-1]["room"] and states[-1]["room"]["name"] if states else None
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("outage", [8, 20])
+def test_every_page_is_in_the_right_room_soon_after_a_redis_restart(tmp_path, standin_jitsi, listen, outage):
+    """Two workers on one redis-server, participants on both; Redis is killed and comes back on the same port
+    after `outage` seconds. A clock advance cannot be accepted while Redis is away (503), so the moderator
+    advances right after it returns, into a round (one push per session, sockets regrouped on both workers).
+    Every page must get its new room, and the other worker must hear the queue again."""
+    store = OwnRedis(tmp_path / "redis", persist=True).start()
+    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    try:
+        a, b = workers
+        joined = [(w, w.join(f"{'AB'[i % 2]}{i}")["token"]) for i, w in enumerate([a, b] * 3)]
+        pages = [(listen(w, token), token) for w, token in joined]
+        assert a.clock("start").status_code == 200
+        version = a.clock("advance").json()["version"]  # the break: one push to all
+        for page, _ in pages:
+            page.wait_for(lambda d: d["version"] == version, 5)
+
+        store.stop(kill=True)
+        time.sleep(outage)  # the fault itself: Redis away for this long
+        during = a.clock("advance")
+        assert during.status_code == 503 and during.json()["error"]["code"] == "redis_down"
+        store.start()
+        back = time.monotonic()
+
+        advanced = wait_until(lambda: (resp := a.clock("advance")).status_code == 200 and resp, 10, 0.1,
+                              "the advance after Redis returned")
+        advanced_at = time.monotonic() - back
+        assert advanced.json()["phase"]["id"] == "ronde-1"
+        expected = {token: own_room(a, token) for _, token in pages}
+        assert all(expected.values())
+
+        def all_in_place():
+            return all(last_room(page) == expected[token] for page, token in pages)
+
+        def first_broadcast(page) -> float | None:
+            return next((t for (e, _), t in zip(page.events, page.times) if e == "broadcast"), None)
+
+        # Broadcasts every 0.2 s until every page has heard one: how long the queue stays deaf.
+        heard, sent = None, 0
+        while heard is None and time.monotonic() - back < 30:
+            sent += 1
+            assert a.call("POST", "/broadcasts", {"text": f"Probe {sent}"}).status_code == 201
+            time.sleep(0.2)
+            firsts = [first_broadcast(page) for page, _ in pages]
+            if all(firsts):
+                heard = max(firsts) - back
+        try:
+            wait_until(all_in_place, 10, what="every page in its room of ronde-1")
+        except AssertionError:
+            lost = sum(last_room(page) != expected[token] for page, token in pages)
+            raise AssertionError(f"Redis away {outage} s: {lost} of {len(pages)} pages never got their room of "
+                                 f"ronde-1; the queue was deaf for {heard} s after Redis returned") from None
+        arrivals = [max(t for (e, d), t in zip(page.events, page.times)
+                        if e == "state" and d["room"] and d["room"]["name"] == expected[token]) for page, token in pages]
+        healed = max(arrivals) - back
+        print(f"\nRedis away {outage} s: advance accepted {advanced_at:.2f} s after it returned; every page "
+              f"(on both workers) in its new room {healed:.2f} s after; the queue deaf for {heard:.2f} s")
+    finally:
+        for w in workers:
+            w.stop()
+        store.stop()
+
+
+@pytest.mark.timeout(60)
+def test_messages_published_while_a_worker_was_not_listening_reach_its_pages(tmp_path, standin_jitsi, listen):
+    """Redis stays up but drops the workers' queue subscriptions (CLIENT KILL TYPE pubsub): the advance published
+    before they subscribe again is lost for the other worker's sockets; its heal puts them in their rooms."""
+    store = OwnRedis(tmp_path / "redis").start()
+    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    try:
+        a, b = workers
+        pages = [(listen(w, token), token) for w in (a, b, b, b) for token in [w.join("Op B")["token"]]]
+        assert a.clock("start").status_code == 200
+        version = a.clock("advance").json()["version"]
+        for page, _ in pages:
+            page.wait_for(lambda d: d["version"] == version, 5)
+        admin = store.client()
+        assert admin.client_kill_filter(_type="pubsub") >= 2
+        cut = time.monotonic()
+        assert a.clock("advance").json()["phase"]["id"] == "ronde-1"  # published while nobody listens
+        expected = {token: own_room(a, token) for _, token in pages}
+        wait_until(lambda: all(last_room(page) == expected[token] for page, token in pages), 15,
+                   what="every page in its room of ronde-1")
+        print(f"\nqueue subscriptions cut: every page in its room {time.monotonic() - cut:.2f} s later")
+    finally:
+        for w in workers:
+            w.stop()
+        store.stop()
