@@ -25,6 +25,7 @@ from .participants import Participant, ParticipantService
 from .presence import Presence
 from .program import Phase, Program
 from .seats import SeatService
+from .storage import Storage
 from .store import Keys
 from .timeline import State, state_dict
 from .video_roles import VideoRoles
@@ -97,7 +98,8 @@ class Evening:
     def __init__(self, program: Program, r: redis.Redis, *, jitsi: JitsiSettings,
                  secret: str | None = None, moderator_key: str | None = None,
                  speed: float = 1.0, start: float | None = None, presence_ttl: float = 15.0,
-                 limits: dict | None = None, rate_limits: bool = True, now=time.time):
+                 limits: dict | None = None, rate_limits: bool = True, storage_headroom: int | None = None,
+                 now=time.time):
         self.program = program
         self.r = r
         self.keys = Keys(program.slug)
@@ -117,6 +119,7 @@ class Evening:
         self.rooms = RoomService(program, self.secret, jitsi)
         self.audit = AuditLog(r, self.keys, self.tz, now=now)
         self.limits = Limits(r, self.keys, limits, enabled=rate_limits)
+        self.storage = Storage(r, self.keys, storage_headroom)
         self.broadcasts = Broadcasts(r, self.keys, self.limits, now=now)
         self.help = HelpDesk(r, self.keys, self.limits, now=now)
         self.hosts = Hosts(r, self.keys)
@@ -373,6 +376,7 @@ class Evening:
         """A new participant, unless a moderator has closed sign-up or this address signs up too fast."""
         if not self.signup_open():
             raise PleinError("signup_closed", 403)
+        self.storage.guard()
         self.limits.take("signup", address or "-")
         return self.participants.create(raw_name)
 

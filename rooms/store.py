@@ -134,6 +134,11 @@ class Keys:
     def locked(self) -> str:
         return self("locked")
 
+    @property
+    def probe(self) -> str:
+        """Written (with a short expiry) by /healthz: can Redis still take writes?"""
+        return self("storage", "probe")
+
     # ticker
     @property
     def leader(self) -> str:

@@ -88,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
             presence_ttl=app.config["PLEIN_PRESENCE_TTL"],
             limits=app.config["PLEIN_LIMITS"], rate_limits=app.config["PLEIN_RATE_LIMITS"],
+            storage_headroom=app.config["PLEIN_STORAGE_HEADROOM"],
         )
     except ValueError as exc:  # a moderator key too short to be safe
         raise SystemExit(f"PLEIN_MODERATOR_KEY: {exc}") from None

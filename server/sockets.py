@@ -6,10 +6,12 @@ transition reaches them with one message per session.
 """
 from __future__ import annotations
 
+import redis
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
+from rooms.storage import storage_error
 from rooms.overview import help_wire
 
 from . import moderation, notes
@@ -137,6 +139,7 @@ def on_help_ask(data=None):
         return PleinError("unauthorized", 401).to_dict()
     if not isinstance(data, dict):
         return PleinError("bad_json").to_dict()
+    ev.storage.guard()
     item = ev.help.ask(participant, data.get("text"), ev.where(participant.id))
     return {"ok": True, "request": help_wire(item, ev.tz)}
 
@@ -154,6 +157,8 @@ def on_jitsi_role(data=None):
 def on_error(exc):
     """A handler that failed answers with a coded error instead of silence."""
     socketio.server.logger.warning("socket handler error on %s: %r", request.event.get("message"), exc)
+    if isinstance(exc, redis.RedisError):
+        exc = storage_error(exc)  # storage full or out of reach, said as such
     if isinstance(exc, PleinError):
         return exc.to_dict(session.get("socket_lang", "nl"))
     return {"error": {"code": "server_error", "message": "Er ging iets mis op de server. / Something went wrong on the server."}}

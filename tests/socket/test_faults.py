@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 import requests
 
 from own_redis import OwnRedis
@@ -65,10 +66,10 @@ def test_every_page_is_in_the_right_room_soon_after_a_redis_restart(tmp_path, st
         store.start()
         back = time.monotonic()
 
-        advanced = wait_until(lambda: (resp := a.clock("advance")).status_code == 200 and resp, 10, 0.1,
+        advanced = wait_until(lambda: (resp := a.clock("advance")).status_code == 200 and resp.json(), 10, 0.1,
                               "the advance after Redis returned")
         advanced_at = time.monotonic() - back
-        assert advanced.json()["phase"]["id"] == "ronde-1"
+        assert advanced["phase"]["id"] == "ronde-1"
         expected = {token: own_room(a, token) for _, token in pages}
         assert all(expected.values())
 
@@ -128,4 +129,78 @@ def test_messages_published_while_a_worker_was_not_listening_reach_its_pages(tmp
     finally:
         for w in workers:
             w.stop()
+        store.stop()
+
+
+def fill(client, until, size: int = 32 * 1024) -> int:
+    """Write filler keys into Redis until `until(used_memory, maxmemory)` holds (or Redis refuses); how many."""
+    n = 0
+    while True:
+        info = client.info("memory")
+        if until(info["used_memory"], info["maxmemory"]):
+            return n
+        try:
+            client.set(f"filler:{n}", "x" * size)
+        except redis.exceptions.OutOfMemoryError:
+            return n
+        n += 1
+
+
+@pytest.mark.timeout(60)
+def test_a_full_redis_says_so_and_keeps_room_for_the_moderators(tmp_path, standin_jitsi, listen):
+    """Redis with a small maxmemory under noeviction. Near the limit (within PLEIN_STORAGE_HEADROOM) participants'
+    writes are refused as storage_full while a moderator signs in and steers the clock; over the limit every
+    write says storage_full (not "cannot reach storage"), /healthz says 503 "full"; freed, all is well again."""
+    from support import MODERATOR_KEY, SLUG
+    store = OwnRedis(tmp_path / "redis", "--maxmemory", "6mb", "--maxmemory-policy", "noeviction").start()
+    server = ServerProcess(store.url, env={**QUIET, "PLEIN_STORAGE_HEADROOM": str(2 * 1024 * 1024)}, tmp=tmp_path,
+                           jitsi=standin_jitsi).start()
+    admin = store.client()
+    try:
+        token = server.join("Vroeg")["token"]
+        page = listen(server, token)
+        assert server.clock("start").status_code == 200
+
+        # Near the limit: within the headroom, under maxmemory.
+        fill(admin, lambda used, limit: used >= limit - 1024 * 1024)
+        health = wait_until(lambda: (resp := requests.get(server.url + "/healthz", timeout=5)).status_code == 503
+                            and resp.json(), 5, what="/healthz says 503")
+        assert health == {"status": "degraded", "redis": "full"}
+        signup = requests.post(server.api("/participants"), json={"name": "Laat"}, timeout=5)
+        assert signup.status_code == 503 and signup.json()["error"]["code"] == "storage_full"
+        assert "vol" in signup.json()["error"]["message"]
+        english = requests.post(server.api("/participants/me/help"), json={"text": "Help"}, timeout=5,
+                                headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+        assert english.status_code == 503 and english.json()["error"]["message"].startswith("The server's storage is full")
+        asked = page.call("help:ask", {"text": "Hallo?"})
+        assert asked["error"]["code"] == "storage_full"
+
+        moderator = requests.Session()
+        signed_in = moderator.post(f"{server.url}/e/{SLUG}/moderator", data={"key": MODERATOR_KEY, "name": "Mod"},
+                                   allow_redirects=False, timeout=5)
+        assert signed_in.status_code == 303
+        assert moderator.get(f"{server.url}/e/{SLUG}/moderator", timeout=5).status_code == 200
+        steered = server.clock("advance")
+        assert steered.status_code == 200, steered.text
+        page.wait_for(lambda d: d["version"] == steered.json()["version"], 5)
+
+        # Over the limit (something else filled it): Redis refuses every write, and Plein says so.
+        admin.config_set("maxmemory", admin.info("memory")["used_memory"] - 256 * 1024)  # as if it grew on
+        over = server.clock("advance")
+        assert over.status_code == 503 and over.json()["error"]["code"] == "storage_full", over.text
+        assert requests.get(server.url + "/healthz", timeout=5).json()["redis"] == "full"
+        again = requests.Session().post(f"{server.url}/e/{SLUG}/moderator", data={"key": MODERATOR_KEY},
+                                        allow_redirects=False, timeout=5)
+        assert again.status_code == 303  # still signs in (the audit line is skipped)
+
+        admin.config_set("maxmemory", "6mb")
+        for key in admin.scan_iter("filler:*", count=1000):
+            admin.delete(key)
+        wait_until(lambda: requests.get(server.url + "/healthz", timeout=5).status_code == 200, 5,
+                   what="/healthz back to 200")
+        assert server.clock("advance").status_code == 200
+        assert requests.post(server.api("/participants"), json={"name": "Laat"}, timeout=5).status_code == 201
+        print(f"\nRedis full: /healthz 503 'full', participants storage_full, moderator signed in and steered the clock")
+    finally:
+        server.stop()
         store.stop()
