@@ -204,3 +204,66 @@ def test_a_full_redis_says_so_and_keeps_room_for_the_moderators(tmp_path, standi
     finally:
         server.stop()
         store.stop()
+
+
+@pytest.mark.timeout(90)
+def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, standin_jitsi, listen):
+    """REDIS_URL=redis+sentinel://: a primary, a replica and one sentinel; the primary is killed in the middle of a
+    round. Every choice and help request acknowledged before is there after, through the new primary; the pages
+    follow the next advance and hear the queue again, without reconnecting."""
+    primary = OwnRedis(tmp_path / "primary", "--repl-diskless-sync-delay", "0").start()
+    replica = OwnRedis(tmp_path / "replica", "--replicaof", "127.0.0.1", str(primary.port)).start()
+    sentinel = OwnRedis(tmp_path / "sentinel", f"sentinel monitor plein 127.0.0.1 {primary.port} 1",
+                        "sentinel down-after-milliseconds plein 1000", "sentinel failover-timeout plein 5000",
+                        sentinel=True).start()
+    ask = sentinel.client(socket_timeout=2)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up" and ask.execute_command(
+        "SENTINEL", "REPLICAS", "plein"), 20, 0.2, "the replica in sync, and known to the sentinel")
+    url = f"redis+sentinel://127.0.0.1:{sentinel.port}/0/plein"
+    workers = [ServerProcess(url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    try:
+        a, b = workers
+        joined = [(w, w.join(f"Deelnemer {i}")["token"]) for i, w in enumerate([a, b] * 3)]
+        pages = [(listen(w, token), token) for w, token in joined]
+        assert a.clock("start").status_code == 200
+        a.clock("advance")
+        assert a.clock("advance").json()["phase"]["id"] == "ronde-1"
+
+        acknowledged = {}
+        for i, (w, token) in enumerate(joined):
+            auth = {"Authorization": f"Bearer {token}"}
+            choice = {"ronde-2": ["samensturing", "fondsen-financiering", "buurtcooperatie"][i % 3]}
+            assert requests.put(w.api("/participants/me/choices"), json=choice, headers=auth, timeout=5).ok
+            asked = requests.post(w.api("/participants/me/help"), json={"text": f"Vraag {i}"}, headers=auth, timeout=5)
+            assert asked.ok, asked.text
+            acknowledged[token] = (choice["ronde-2"], asked.json()["id"])
+
+        primary.stop(kill=True)  # mid-round, right after the last acknowledgement
+        killed = time.monotonic()
+        wait_until(lambda: ask.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "plein")[1] == str(replica.port),
+                   30, 0.1, "the sentinel promotes the replica")
+        promoted = time.monotonic() - killed
+        steered = wait_until(lambda: (resp := b.clock("advance")).status_code == 200 and resp.json(), 20, 0.1,
+                             "a clock advance through the new primary")
+        accepted = time.monotonic() - killed
+        assert steered["phase"]["id"] == "pauze-1815"  # the clock went on from ronde-1: nothing of it was lost
+        for page, _ in pages:
+            page.wait_for(lambda d: d["version"] == steered["version"], 10)
+        followed = time.monotonic() - killed
+
+        for w, token in joined:
+            auth = {"Authorization": f"Bearer {token}"}
+            me = requests.get(w.api("/participants/me"), headers=auth, timeout=5).json()
+            assert me["placements"]["ronde-2"] == acknowledged[token][0]
+            help_ = requests.get(w.api("/participants/me/help"), headers=auth, timeout=5).json()
+            assert help_["request"]["id"] == acknowledged[token][1]
+        assert a.call("POST", "/broadcasts", {"text": "Na de failover"}).status_code == 201
+        for page, _ in pages:
+            page.wait_for(lambda d: d["text"] == "Na de failover", 10, event="broadcast")
+        print(f"\nSentinel failover: replica promoted {promoted:.1f} s after the kill, first advance accepted "
+              f"{accepted:.1f} s, every page in the new phase {followed:.1f} s; 6 choices and 6 help requests kept")
+    finally:
+        for w in workers:
+            w.stop()
+        for server in (sentinel, replica, primary):
+            server.stop()
