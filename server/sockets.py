@@ -43,6 +43,20 @@ def _lang(auth) -> str:
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    try:
+        _connect(auth)
+    except redis.RedisError as exc:  # storage away or full: a coded refusal the page tries again after
+        pid = session.get("socket_pid")
+        if pid:
+            try:
+                evening().presence.disconnect(pid, request.sid)
+            except redis.RedisError:
+                pass
+        error = storage_error(exc).to_dict(_lang(auth))["error"]
+        raise ConnectionRefusedError(error["message"], error) from None
+
+
+def _connect(auth) -> None:
     who = _who(auth)
     if who is None:
         error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]

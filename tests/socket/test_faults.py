@@ -267,3 +267,30 @@ def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, stan
             w.stop()
         for server in (sentinel, replica, primary):
             server.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_connection_while_redis_is_away_is_refused_with_a_code_to_retry_on(tmp_path, standin_jitsi, listen):
+    """Before: the connection was accepted with no state and in no Socket.IO room, so it missed every push after.
+    Now it is refused with `redis_down` (the live page tries again), and a connection after Redis returns follows."""
+    import socketio
+    from support import Listener
+    store = OwnRedis(tmp_path / "redis", persist=True).start()
+    server = ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start()
+    try:
+        token = server.join("Tussendoor")["token"]
+        assert server.clock("start").status_code == 200
+        store.stop(kill=True)
+        early = Listener(server.url, {"token": token, "lang": "en"})
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            early.connect()
+        assert early.error["data"]["code"] == "redis_down"
+        assert early.error["data"]["message"].startswith("The server cannot reach its storage")
+        store.start()
+        page = listen(server, token)
+        version = wait_until(lambda: (resp := server.clock("advance")).status_code == 200 and resp.json(), 10, 0.1,
+                             "the advance after Redis returned")["version"]
+        page.wait_for(lambda d: d["version"] == version, 5)
+    finally:
+        server.stop()
+        store.stop()
