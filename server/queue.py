@@ -69,21 +69,23 @@ def heal(app, lost_at: float) -> None:
     try:
         state = ev.state()
         local = local_participants(socketio.server, ev.program.slug)
-        regroups = []
-        for pid, sids in local.items():
-            participant = ev.participants.get(pid)
-            if participant is None:
-                continue
-            for sid in sids:
-                leave, enter = ev.room_changes(participant, set(socketio.server.rooms(sid, namespace="/")), state)
-                if leave or enter:
-                    regroups.append(Regroup((sid,), leave, enter))
+        regrouped = 0
         with app.app_context():
-            send(regroups)  # local sids: moved here at once, nothing published
-            send(ev.resync_pushes(state, since=lost_at - HEAL_MARGIN), local=True)
+            for pid, sids in local.items():
+                participant = ev.participants.get(pid)
+                if participant is None:
+                    continue
+                for sid in sids:
+                    # This socket's rooms first, then the seats, and moved at once: a regroup that arrives
+                    # meanwhile is not undone by a stale look.
+                    leave, enter = ev.room_changes(participant, set(socketio.server.rooms(sid, namespace="/")), state)
+                    if leave or enter:
+                        send([Regroup((sid,), leave, enter)])  # a local sid: moved here, nothing published
+                        regrouped += 1
+            send(ev.resync_pushes(ev.state(), since=lost_at - HEAL_MARGIN), local=True)
         ev.presence.changed()
         log.warning("message queue: resent the state to %d participants' sockets (%d regrouped) in %.0f ms",
-                    len(local), len(regroups), (time.monotonic() - started) * 1000)
+                    len(local), regrouped, (time.monotonic() - started) * 1000)
     except redis.RedisError as exc:  # gone again: the next return heals
         log.warning("message queue: heal: %s", exc)
     except Exception:
