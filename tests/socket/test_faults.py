@@ -13,7 +13,8 @@ from support import ServerProcess
 
 pytestmark = pytest.mark.socket
 
-QUIET = {"PLEIN_RATE_LIMITS": "off"}
+# No rate limits (every client is on loopback); a Jitsi nobody needs here, on a loopback port that refuses.
+QUIET = {"PLEIN_RATE_LIMITS": "off", "JITSI_DOMAIN": "127.0.0.1:9", "JITSI_EXTERNAL_API_URL": "http://127.0.0.1:9/external_api.js"}
 
 
 def wait_until(condition, timeout: float, step: float = 0.05, what: str = "condition"):
@@ -43,13 +44,13 @@ def last_room(listener) -> str | None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("outage", [8, 20])
-def test_every_page_is_in_the_right_room_soon_after_a_redis_restart(tmp_path, standin_jitsi, listen, outage):
+def test_every_page_is_in_the_right_room_soon_after_a_redis_restart(tmp_path, listen, outage):
     """Two workers on one redis-server, participants on both; Redis is killed and comes back on the same port
     after `outage` seconds. A clock advance cannot be accepted while Redis is away (503), so the moderator
     advances right after it returns, into a round (one push per session, sockets regrouped on both workers).
     Every page must get its new room, and the other worker must hear the queue again."""
     store = OwnRedis(tmp_path / "redis", persist=True).start()
-    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=None).start() for _ in range(2)]
     try:
         a, b = workers
         joined = [(w, w.join(f"{'AB'[i % 2]}{i}")["token"]) for i, w in enumerate([a, b] * 3)]
@@ -106,11 +107,11 @@ def test_every_page_is_in_the_right_room_soon_after_a_redis_restart(tmp_path, st
 
 
 @pytest.mark.timeout(60)
-def test_messages_published_while_a_worker_was_not_listening_reach_its_pages(tmp_path, standin_jitsi, listen):
+def test_messages_published_while_a_worker_was_not_listening_reach_its_pages(tmp_path, listen):
     """Redis stays up but drops the workers' queue subscriptions (CLIENT KILL TYPE pubsub): the advance published
     before they subscribe again is lost for the other worker's sockets; its heal puts them in their rooms."""
     store = OwnRedis(tmp_path / "redis").start()
-    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    workers = [ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=None).start() for _ in range(2)]
     try:
         a, b = workers
         pages = [(listen(w, token), token) for w in (a, b, b, b) for token in [w.join("Op B")["token"]]]
@@ -147,14 +148,14 @@ def fill(client, until, size: int = 32 * 1024) -> int:
 
 
 @pytest.mark.timeout(60)
-def test_a_full_redis_says_so_and_keeps_room_for_the_moderators(tmp_path, standin_jitsi, listen):
+def test_a_full_redis_says_so_and_keeps_room_for_the_moderators(tmp_path, listen):
     """Redis with a small maxmemory under noeviction. Near the limit (within PLEIN_STORAGE_HEADROOM) participants'
     writes are refused as storage_full while a moderator signs in and steers the clock; over the limit every
     write says storage_full (not "cannot reach storage"), /healthz says 503 "full"; freed, all is well again."""
     from support import MODERATOR_KEY, SLUG
     store = OwnRedis(tmp_path / "redis", "--maxmemory", "6mb", "--maxmemory-policy", "noeviction").start()
     server = ServerProcess(store.url, env={**QUIET, "PLEIN_STORAGE_HEADROOM": str(2 * 1024 * 1024)}, tmp=tmp_path,
-                           jitsi=standin_jitsi).start()
+                           jitsi=None).start()
     admin = store.client()
     try:
         token = server.join("Vroeg")["token"]
@@ -207,7 +208,7 @@ def test_a_full_redis_says_so_and_keeps_room_for_the_moderators(tmp_path, standi
 
 
 @pytest.mark.timeout(90)
-def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, standin_jitsi, listen):
+def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, listen):
     """REDIS_URL=redis+sentinel://: a primary, a replica and one sentinel; the primary is killed in the middle of a
     round. Every choice and help request acknowledged before is there after, through the new primary; the pages
     follow the next advance and hear the queue again, without reconnecting."""
@@ -220,7 +221,7 @@ def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, stan
     wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up" and ask.execute_command(
         "SENTINEL", "REPLICAS", "plein"), 20, 0.2, "the replica in sync, and known to the sentinel")
     url = f"redis+sentinel://127.0.0.1:{sentinel.port}/0/plein"
-    workers = [ServerProcess(url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start() for _ in range(2)]
+    workers = [ServerProcess(url, env=QUIET, tmp=tmp_path, jitsi=None).start() for _ in range(2)]
     try:
         a, b = workers
         joined = [(w, w.join(f"Deelnemer {i}")["token"]) for i, w in enumerate([a, b] * 3)]
@@ -270,13 +271,13 @@ def test_a_sentinel_failover_mid_round_loses_nothing_acknowledged(tmp_path, stan
 
 
 @pytest.mark.timeout(60)
-def test_a_connection_while_redis_is_away_is_refused_with_a_code_to_retry_on(tmp_path, standin_jitsi, listen):
+def test_a_connection_while_redis_is_away_is_refused_with_a_code_to_retry_on(tmp_path, listen):
     """Before: the connection was accepted with no state and in no Socket.IO room, so it missed every push after.
     Now it is refused with `redis_down` (the live page tries again), and a connection after Redis returns follows."""
     import socketio
     from support import Listener
     store = OwnRedis(tmp_path / "redis", persist=True).start()
-    server = ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=standin_jitsi).start()
+    server = ServerProcess(store.url, env=QUIET, tmp=tmp_path, jitsi=None).start()
     try:
         token = server.join("Tussendoor")["token"]
         assert server.clock("start").status_code == 200
