@@ -63,9 +63,10 @@ class Broadcasts:
             pipe.execute()
         return item
 
-    def recent(self, sessions: set[str] | None = None, limit: int = 5) -> list[dict]:
-        """The latest broadcasts still worth showing to someone in these sessions (None: all), oldest first."""
-        since = self.now() - BROADCAST_REPLAY_SECONDS
+    def recent(self, sessions: set[str] | None = None, limit: int = 5, since: float | None = None) -> list[dict]:
+        """The latest broadcasts still worth showing to someone in these sessions (None: all), oldest first;
+        `since`: only those sent from then on."""
+        since = max(self.now() - BROADCAST_REPLAY_SECONDS, since or 0)
         out = []
         for raw in self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1):
             item = json.loads(raw)

@@ -108,6 +108,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cards_too_many": ("Je hebt hier al {max} ideeën staan; trek er een in om een nieuw te plaatsen.",
                        "You already have {max} ideas here; withdraw one to post another."),
     "busy": ("Het is even druk; probeer het opnieuw.", "It is busy right now; please try again."),
+    "storage_full": ("De opslag van de server is vol; dit is niet bewaard.",
+                     "The server's storage is full; this was not saved."),
     "redis_down": ("De server kan zijn opslag even niet bereiken; probeer het zo opnieuw.",
                    "The server cannot reach its storage right now; please try again shortly."),
 }

@@ -25,6 +25,7 @@ from .participants import Participant, ParticipantService
 from .presence import Presence
 from .program import Phase, Program
 from .seats import SeatService
+from .storage import Storage
 from .store import Keys
 from .timeline import State, state_dict
 from .video_roles import VideoRoles
@@ -104,7 +105,8 @@ class Evening:
     def __init__(self, program: Program, r: redis.Redis, *, jitsi: JitsiSettings,
                  secret: str | None = None, moderator_key: str | None = None,
                  speed: float = 1.0, start: float | None = None, presence_ttl: float = 15.0,
-                 limits: dict | None = None, rate_limits: bool = True, now=time.time):
+                 limits: dict | None = None, rate_limits: bool = True, storage_headroom: int | None = None,
+                 now=time.time):
         self.program = program
         self.r = r
         self.keys = Keys(program.slug)
@@ -124,6 +126,7 @@ class Evening:
         self.rooms = RoomService(program, self.secret, jitsi)
         self.audit = AuditLog(r, self.keys, self.tz, now=now)
         self.limits = Limits(r, self.keys, limits, enabled=rate_limits)
+        self.storage = Storage(r, self.keys, storage_headroom)
         self.broadcasts = Broadcasts(r, self.keys, self.limits, now=now)
         self.help = HelpDesk(r, self.keys, self.limits, now=now)
         self.hosts = Hosts(r, self.keys)
@@ -266,6 +269,26 @@ class Evening:
                 *(channel_session(slug, sid) for sid in seats.values()),
                 *(channel_hosts(slug, sid) for sid in sorted(self.hosts.of(participant.id)))]
 
+    def room_changes(self, participant: Participant, current: set[str], state: State | None = None) -> tuple:
+        """(leave, enter): how a socket now in the Socket.IO rooms `current` comes to match the participant's seats
+        (a regroup it missed heals here). Only session and host rooms are left; the rest is not ours to touch."""
+        slug = self.program.slug
+        wanted = set(self.channels_for(participant, state))
+        ours = (channel_session(slug, ""), channel_hosts(slug, ""))
+        return tuple(sorted(c for c in current - wanted if c.startswith(ours))), tuple(sorted(wanted - current))
+
+    def resync_pushes(self, state: State, since: float) -> list[Push]:
+        """What a worker whose sockets may have missed messages since `since` sends them again: the state of every
+        room (as at a transition: O(sessions)) and the broadcasts since then (pages skip those they have)."""
+        pushes = self.transition_pushes(state)
+        for hook in self.transition_hooks:
+            pushes.extend(hook(state))
+        slug = self.program.slug
+        for item in self.broadcasts.recent(limit=50, since=since):
+            target = item["session"] and item["session"]["id"]
+            pushes.append(Push("broadcast", channel_session(slug, target) if target else channel_all(slug), item))
+        return pushes
+
     # -- choices --------------------------------------------------------------------------------
 
     def round_status(self, rnd: Phase, state: State) -> str:
@@ -375,6 +398,7 @@ class Evening:
         """A new participant, unless a moderator has closed sign-up or this address signs up too fast."""
         if not self.signup_open():
             raise PleinError("signup_closed", 403)
+        self.storage.guard()
         self.limits.take("signup", address or "-")
         return self.participants.create(raw_name)
 

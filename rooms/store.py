@@ -146,6 +146,11 @@ class Keys:
     def locked(self) -> str:
         return self("locked")
 
+    @property
+    def probe(self) -> str:
+        """Written (with a short expiry) by /healthz: can Redis still take writes?"""
+        return self("storage", "probe")
+
     # ticker
     @property
     def leader(self) -> str:
@@ -175,12 +180,26 @@ def queue_channel(r: redis.Redis, slug: str) -> str:
     return f"plein:{slug}:db{r.connection_pool.connection_kwargs.get('db', 0)}"
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
 def connect(url: str, *, binary: bool = False) -> redis.Redis:
     """A client (with its own pool) that returns str (bytes with `binary`, for the notes' Yjs updates), with
     timeouts so a dead Redis fails fast. The pool waits (up to 10 s) for a free connection when a burst of
-    handlers holds all 256, rather than failing at once."""
-    pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=256, timeout=10, decode_responses=not binary, socket_connect_timeout=3,
-        socket_timeout=5, health_check_interval=30, retry_on_timeout=True,
-    )
+    handlers holds all 256, rather than failing at once.
+
+    `redis+sentinel://[:password@]host:port[,host:port...]/<db>/<service>` asks the sentinels for the primary
+    of that service, and again after each lost connection, so a failover is followed by itself (the same URL
+    form as python-socketio's message queue, whose parser this uses)."""
+    options = dict(decode_responses=not binary, socket_connect_timeout=3, socket_timeout=5,
+                   health_check_interval=30, retry_on_timeout=True)
+    if url.startswith(SENTINEL_SCHEME):
+        from redis.sentinel import Sentinel
+        from socketio.redis_manager import parse_redis_sentinel_url
+        sentinels, service, auth = parse_redis_sentinel_url(url)
+        if not service:
+            raise ValueError(f"{url}: name the service after the database, as in {SENTINEL_SCHEME}host:26379/0/mymaster")
+        sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_connect_timeout": 1, "socket_timeout": 1}, **auth)
+        return sentinel.master_for(service, max_connections=256, **options)
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=256, timeout=10, **options)
     return redis.Redis(connection_pool=pool)

@@ -8,14 +8,15 @@ from werkzeug.exceptions import HTTPException
 from rooms import calendar
 from rooms.errors import PleinError
 from rooms.participants import clean_name
+from rooms.storage import storage_error
 from rooms.timeline import iso
 
 from rooms.evening import Push
 from rooms.overview import help_wire, room_view
 
 from . import moderation
-from .auth import (current_actor, current_participant, evening, host_links, language, links, moderator_required,
-                   participant_required, sign_in, sign_in_moderator)
+from .auth import (current_actor, current_participant, evening, host_links, is_moderator, language, links,
+                   moderator_required, participant_required, sign_in, sign_in_moderator)
 from .pushes import send
 
 bp = Blueprint("api", __name__)
@@ -26,6 +27,13 @@ def check_slug(endpoint, values):
     """Every /api/events/<slug>/ route answers 404 for another event than the one served."""
     if values and "slug" in values and values.pop("slug") != evening().program.slug:
         raise PleinError("not_found", 404)
+
+
+@bp.before_request
+def storage_room():
+    """While Redis is (nearly) full only moderators write: what room is left keeps the clock going."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.path.startswith("/api/") and not is_moderator():
+        evening().storage.guard()
 
 
 def json_body() -> dict:
@@ -289,10 +297,10 @@ def jitsi_check():
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        evening().r.ping()
-    except redis.RedisError:
-        return jsonify({"status": "degraded", "redis": "down"}), 503
+    """200 only when Redis takes writes: "down" (out of reach) and "full" (writes refused) are 503."""
+    redis_health = evening().storage.health()
+    if redis_health != "ok":
+        return jsonify({"status": "degraded", "redis": redis_health}), 503
     return jsonify({"status": "ok", "redis": "ok"})
 
 
@@ -313,7 +321,7 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(redis.RedisError)
     def redis_error(exc):
         app.logger.warning("Redis error: %s", exc)
-        return plein_error(PleinError("redis_down", 503))
+        return plein_error(storage_error(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

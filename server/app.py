@@ -95,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             speed=app.config["PLEIN_SPEED"], start=parse_start(app.config["PLEIN_START"], program.tz),
             presence_ttl=app.config["PLEIN_PRESENCE_TTL"],
             limits=app.config["PLEIN_LIMITS"], rate_limits=app.config["PLEIN_RATE_LIMITS"],
+            storage_headroom=app.config["PLEIN_STORAGE_HEADROOM"],
         )
     except ValueError as exc:  # a moderator key too short to be safe
         raise SystemExit(f"PLEIN_MODERATOR_KEY: {exc}") from None
@@ -110,11 +111,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     api.register_error_handlers(app)
 
+    from .queue import QueueManager, heal
     socketio.init_app(
         app,
         async_mode=app.config["PLEIN_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-        channel=queue_channel(r, program.slug),
+        # The message queue between workers; it listens again promptly after Redis was away, and heals.
+        client_manager=QueueManager(app.config["REDIS_URL"], queue_channel(r, program.slug),
+                                    on_return=lambda lost_at: heal(app, lost_at)),
         transports=["websocket"],
         json=SocketJSON,
         cors_allowed_origins=app.config["PLEIN_CORS_ORIGINS"] or None,

@@ -81,6 +81,9 @@ def from_env() -> dict:
         "PLEIN_LIMITS": _rates(),
         # behind a reverse proxy: how many proxies' X-Forwarded-For to trust for the client's address
         "PLEIN_PROXY_HOPS": _int("PLEIN_PROXY_HOPS", 0, minimum=0),
+        # Bytes below Redis's maxmemory kept for moderators and the clock (participants' writes stop there);
+        # unset: 5% of maxmemory, at least 1 MiB (rooms/storage.py).
+        "PLEIN_STORAGE_HEADROOM": _int("PLEIN_STORAGE_HEADROOM", 0, minimum=0) or None,
         # brainstorm notes (rooms/notes.py; docs/deploy.md)
         "PLEIN_NOTES_MAX_UPDATE_BYTES": _int("PLEIN_NOTES_MAX_UPDATE_BYTES", 32 * 1024),
         "PLEIN_NOTES_MAX_NOTE_BYTES": _int("PLEIN_NOTES_MAX_NOTE_BYTES", 1024 * 1024),

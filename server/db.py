@@ -24,7 +24,10 @@ def resolve_redis_url(app: Flask) -> str:
 
 def init_app(app: Flask) -> redis.Redis:
     """Connect (and check the connection) once per app; the client has its own pool."""
-    client = connect(resolve_redis_url(app))
+    try:
+        client = connect(resolve_redis_url(app))
+    except ValueError as exc:  # a URL redis-py cannot read: say which setting, not a traceback
+        raise SystemExit(f"REDIS_URL: {exc}") from None
     client.ping()
     app.extensions["plein.redis"] = client
     return client

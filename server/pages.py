@@ -4,12 +4,15 @@ from __future__ import annotations
 import io
 
 import markdown
+import redis
 import segno
-from flask import Blueprint, make_response, redirect, render_template, request, send_file, session, url_for
+from flask import (Blueprint, current_app, make_response, redirect, render_template, request, send_file, session,
+                   url_for)
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from rooms.errors import PleinError
+from rooms.storage import is_full_error
 
 from .api import event_dict
 from rooms.participants import clean_name
@@ -245,5 +248,11 @@ def moderator_login():
 
 
 def record_sign_in() -> None:
-    """Moderator sign-ins go into the audit log too: who had the console, and when."""
-    evening().audit.record(moderator_actor(session.get("moderator_name"), session["moderator_id"]), "sign_in", {})
+    """Moderator sign-ins go into the audit log too: who had the console, and when. A full Redis does not keep
+    a moderator out (the sign-in is in the cookie); the log then misses that line."""
+    try:
+        evening().audit.record(moderator_actor(session.get("moderator_name"), session["moderator_id"]), "sign_in", {})
+    except redis.RedisError as exc:
+        if not is_full_error(exc):
+            raise
+        current_app.logger.warning("moderator sign-in not in the audit log: %s", exc)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from rooms.evening import Disconnect, Push, Regroup
 
 
-def send(items: list[Push | Regroup | Disconnect]) -> None:
+def send(items: list[Push | Regroup | Disconnect], local: bool = False) -> None:
+    """`local`: messages to this worker's own sockets only (each worker heals its own: server/queue.py)."""
     from .app import socketio
     for item in items:
         if isinstance(item, Disconnect):
@@ -20,5 +21,7 @@ def send(items: list[Push | Regroup | Disconnect]) -> None:
                     socketio.server.leave_room(sid, channel, namespace="/")
                 for channel in item.enter:
                     socketio.server.enter_room(sid, channel, namespace="/")
+        elif local:
+            socketio.server.emit(item.event, item.data, to=item.to, namespace="/", ignore_queue=True)
         else:
             socketio.emit(item.event, item.data, to=item.to)

@@ -6,11 +6,12 @@ transition reaches them with one message per session.
 """
 from __future__ import annotations
 
+import redis
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
-from rooms.evening import channel_hosts, channel_session
+from rooms.storage import storage_error
 from rooms.overview import help_wire
 
 from . import moderation, notes
@@ -56,6 +57,20 @@ def _lang(auth) -> str:
 def on_connect(auth=None):
     if _spoofed():  # e.g. a second `connect` naming another participant's token
         return _refusal("reserved_event", event="connect")
+    try:
+        _connect(auth)
+    except redis.RedisError as exc:  # storage away or full: a coded refusal the page tries again after
+        pid = session.get("socket_pid")
+        if pid:
+            try:
+                evening().presence.disconnect(pid, request.sid)
+            except redis.RedisError:
+                pass
+        error = storage_error(exc).to_dict(_lang(auth))["error"]
+        raise ConnectionRefusedError(error["message"], error) from None
+
+
+def _connect(auth) -> None:
     who = _who(auth)
     if who is None:
         error = PleinError("unauthorized", 401).to_dict(_lang(auth))["error"]
@@ -115,13 +130,10 @@ def on_state_get(_data=None):
 
 def _sync_rooms(ev, participant, state) -> None:
     """Make this socket's session rooms match the participant's seats (a missed regroup heals here)."""
-    wanted = set(ev.channels_for(participant, state))
-    prefixes = (channel_session(ev.program.slug, ""), channel_hosts(ev.program.slug, ""))
-    current = set(rooms())
-    for channel in current - wanted:
-        if channel.startswith(prefixes):
-            leave_room(channel)
-    for channel in wanted - current:
+    leave, enter = ev.room_changes(participant, set(rooms()), state)
+    for channel in leave:
+        leave_room(channel)
+    for channel in enter:
         join_room(channel)
 
 
@@ -158,6 +170,7 @@ def on_help_ask(data=None):
         return PleinError("unauthorized", 401).to_dict()
     if not isinstance(data, dict):
         return PleinError("bad_json").to_dict()
+    ev.storage.guard()
     item = ev.help.ask(participant, data.get("text"), ev.where(participant.id))
     return {"ok": True, "request": help_wire(item, ev.tz)}
 
@@ -187,6 +200,8 @@ def on_unknown(event, *_args):
 def on_error(exc):
     """A handler that failed answers with a coded error instead of silence."""
     socketio.server.logger.warning("socket handler error on %s: %r", request.event.get("message"), exc)
+    if isinstance(exc, redis.RedisError):
+        exc = storage_error(exc)  # storage full or out of reach, said as such
     if isinstance(exc, PleinError):
         return exc.to_dict(session.get("socket_lang", "nl"))
     return {"error": {"code": "server_error", "message": "Er ging iets mis op de server. / Something went wrong on the server."}}

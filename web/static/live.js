@@ -661,11 +661,13 @@ socket.on("disconnect", (reason) => {
 });
 socket.on("connect_error", (error) => {
   if (unloading) return;
-  if (socket.active) {
-    connection.show(tr("conn_lost")); // network trouble: socket.io keeps trying by itself
+  const data = error && error.data;
+  const storage = data && (data.code === "redis_down" || data.code === "storage_full");
+  if (socket.active || storage) {
+    connection.show(tr("conn_lost")); // network trouble, or the server's storage away: try again
+    if (!socket.active) setTimeout(() => socket.connect(), 1000 + Math.random() * 2000); // not retried by itself
     return;
   }
-  const data = error && error.data;
   showRefused(data && data.message);
 });
 socket.on("state", handleState);

@@ -479,8 +479,10 @@ socket.on("connect_error", (error) => {
     onRevoked(null); // the key changed while this page was away: sign in again, as if told at once
     return;
   }
-  if (socket.active) {
+  const code = error && error.data && error.data.code;
+  if (socket.active || code === "redis_down" || code === "storage_full") {
     connection.show(tr("conn_lost"));
+    if (!socket.active) setTimeout(() => socket.connect(), 1000 + Math.random() * 2000); // the server's storage away: try again
     return;
   }
   connection.show((error && error.data && error.data.message) || tr("conn_refused"), true);
