@@ -222,14 +222,14 @@ def test_ordinary_names_are_welcome(client, name):
 
 def test_the_invitation_kit_qr_codes_and_printable_program(client):
     """Issue 10, item 11: the join link as a QR code (SVG and PNG, kept libraries) and a one-page program."""
-    svg = client.get(f"/e/cooperatieve-stad-2022/invite/qr.svg")
+    svg = client.get("/e/cooperatieve-stad-2022/invite/qr.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
-    png = client.get(f"/e/cooperatieve-stad-2022/invite/qr.png?download=1")
+    png = client.get("/e/cooperatieve-stad-2022/invite/qr.png?download=1")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     assert png.headers["Content-Disposition"].startswith("attachment") and "cooperatieve-stad-2022-qr.png" in \
         png.headers["Content-Disposition"]
-    assert client.get(f"/e/cooperatieve-stad-2022/invite/qr.gif").status_code == 404
-    page = client.get(f"/e/cooperatieve-stad-2022/invite").get_data(as_text=True)
+    assert client.get("/e/cooperatieve-stad-2022/invite/qr.gif").status_code == 404
+    page = client.get("/e/cooperatieve-stad-2022/invite").get_data(as_text=True)
     assert "http://localhost/e/cooperatieve-stad-2022" in page and "Doe mee" in page
     assert "16:00–17:00" in page and "21:30–22:00" in page  # planned times, in the event's time zone
     assert "Alle tijden in Europe/Amsterdam." in page
