@@ -44,8 +44,11 @@ def test_console_and_live_page_see_each_other(server, new_page):
     assert mod.locator("#rooms-heading").inner_text() == "Zalen nu"
     assert mod.locator("#total-participants").inner_text() == "1"
 
-    # Start from the console: the participant is taken into her room; the console counts her there.
+    # Start from the console (it says first where everyone goes): the participant is taken into her room; the
+    # console counts her there.
     mod.locator("[data-action=start]").click()
+    expect(mod.locator("dialog[open] h2")).to_have_text("Iedereen gaat nu naar: Coöperatieven in beeld")
+    mod.locator("dialog[open]").get_by_role("button", name="Ja, iedereen verplaatsen").click()
     anna.wait_for_function("window.plein.roomName && window.plein.roomName.includes('-wonen-energie-')")
     room_count(mod, "wonen-energie", 1)
     room_count(mod, "voedsel-zorg", 0)
@@ -191,6 +194,7 @@ def test_console_finds_names_jumps_ends_and_makes_a_host(server, new_page, liste
     dana = listen(server, token=people["Dana"]["token"])  # only Dana is connected (a socket, no page)
     mod_watch, mod = open_console(new_page, server)
     mod.locator("[data-action=start]").click()
+    mod.locator("dialog[open]").get_by_role("button", name="Ja, iedereen verplaatsen").click()
     mod.wait_for_function("window.plein.state && window.plein.state.status === 'running'")
     mod.wait_for_function("document.querySelector('#total-not-connected').textContent === '3'", timeout=PUSH)
     assert mod.locator("#total-connected").inner_text() == "1"

@@ -167,8 +167,19 @@ def test_moderator_page_steers_the_participant(server, new_page, fake_jitsi):
     assert len(fake_jitsi.requests) > checks
     mod.locator("#jitsi-check[data-ok=true]").wait_for()
     mod.get_by_role("button", name="Start").click()
+    mod.locator("dialog[open]").get_by_role("button", name="Ja, iedereen verplaatsen").click()
     participant.wait_for_function("window.plein.state.phase && window.plein.state.phase.id === 'in-beeld'")
+    # Issue 10, item 9: one click on "Volgende" moves nobody; the question names where everyone would go.
+    version = mod.evaluate("window.plein.state.version")
     mod.get_by_role("button", name="Volgende").click()
+    dialog = mod.locator("dialog[open]")
+    expect(dialog.locator("h2")).to_have_text("Iedereen gaat nu naar: Pauze")
+    shot(mod, "moderator-confirm-next-laptop")
+    dialog.get_by_role("button", name="Annuleren").click()
+    assert requests.get(server.api("/state"), timeout=5).json()["version"] == version  # nothing was sent
+    assert participant.evaluate("window.plein.state.phase.id") == "in-beeld"
+    mod.get_by_role("button", name="Volgende").click()
+    mod.locator("dialog[open]").get_by_role("button", name="Ja, iedereen verplaatsen").click()
     participant.wait_for_function("window.plein.state.phase.id === 'pauze-1700'")
     mod.wait_for_function("document.body.innerText.includes('Pauze')")
     shot(mod, "moderator-laptop")

@@ -117,7 +117,43 @@ function allowed(action, s) {
   }
 }
 
-/** A clock button: its action (and minutes); jump and end ask first. */
+/** Where a move of the clock sends everyone: the phase's title, or null when the action moves nobody. */
+function destination(action, s) {
+  const at = s && s.phase ? schedule.index.get(s.phase.id) : undefined;
+  if (action === "start") return schedule.phases[0] ? schedule.phases[0].title : null;
+  if (action === "advance") return s && s.next ? s.next.title : tr("confirm_move_end");
+  if (action === "back") return at > 0 ? schedule.phases[at - 1].title : null;
+  return null;
+}
+
+/**
+ * What a clock action does to everyone, asked before it is sent: a move of every participant (start, next,
+ * back, jump), a pause, a change of more than 5 minutes, the end. Null: nothing to ask (±1 and ±5 minutes,
+ * resume).
+ */
+function question(action, body, s) {
+  const to = destination(action, s);
+  if (to) {
+    return { title: tr("confirm_move_title", { title: to }), text: tr("confirm_move_text"), confirm: tr("confirm_move_button") };
+  }
+  if (action === "jump") {
+    const phase = schedule.phases[schedule.index.get(body.phase)];
+    return { title: tr("jump_confirm_title", { title: phase ? phase.title : body.phase }), text: tr("jump_confirm_text"),
+      confirm: tr("jump_confirm_button") };
+  }
+  if (action === "pause") return { title: tr("confirm_pause_title"), text: tr("confirm_pause_text"), confirm: tr("confirm_pause_button") };
+  if (action === "extend" && Math.abs(body.minutes) > 5) {
+    const title = s && s.phase ? s.phase.title : "";
+    return { title: tr(body.minutes > 0 ? "confirm_extend_title" : "confirm_shorten_title", { title, n: Math.abs(body.minutes) }),
+      text: tr("confirm_extend_text"), confirm: tr("confirm_extend_button") };
+  }
+  if (action === "end") {
+    return { title: tr("end_confirm_title"), text: tr("end_confirm_text"), confirm: tr("end_confirm_button"), danger: true };
+  }
+  return null;
+}
+
+/** A clock button: its action (and minutes), after a confirmation that names what will happen. */
 async function act(button) {
   if (busy) return;
   const action = button.dataset.action;
@@ -134,21 +170,9 @@ async function act(button) {
   } else if (button.dataset.minutes) {
     body.minutes = Number(button.dataset.minutes);
   }
-  if (action === "jump") {
-    body.phase = view.jumpSelect.value;
-    const phase = schedule.phases[schedule.index.get(body.phase)];
-    const yes = await askDialog({
-      title: tr("jump_confirm_title", { title: phase ? phase.title : body.phase }), text: tr("jump_confirm_text"),
-      confirm: tr("jump_confirm_button"), cancel: tr("dialog_cancel"),
-    });
-    if (!yes) return;
-  } else if (action === "end") {
-    const yes = await askDialog({
-      title: tr("end_confirm_title"), text: tr("end_confirm_text"),
-      confirm: tr("end_confirm_button"), cancel: tr("dialog_cancel"), danger: true,
-    });
-    if (!yes) return;
-  }
+  if (action === "jump") body.phase = view.jumpSelect.value;
+  const ask = question(action, body, clock.state);
+  if (ask && !(await askDialog({ ...ask, cancel: tr("dialog_cancel") }))) return;
   busy = true;
   setText(view.error, "");
   setText(view.ok, "");
