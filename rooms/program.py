@@ -22,7 +22,9 @@ MAX_CAPACITY = 10_000
 # where a phase's time converted to UTC overflows.
 FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
-EVENT_FIELDS = {"slug", "title", "timezone", "date", "description"}
+EVENT_FIELDS = {"slug", "title", "timezone", "date", "description", "language"}
+LANGUAGES = ("nl", "en")  # what Plein's pages speak; an evening's own language is one of them
+BREAK_TITLES = {"nl": "Pauze", "en": "Break"}  # the title of a break filled into a gap, in the evening's language
 PHASE_FIELDS = {"id", "kind", "title", "start", "end", "sessions", "description", "switching"}
 SESSION_FIELDS = {"id", "title", "kind", "capacity", "hosts", "description"}
 
@@ -76,6 +78,7 @@ class Program:
     phases: tuple[Phase, ...]
     description: str = ""
     source: str = "<string>"
+    language: str = "nl"  # the pages' language unless a visitor picks the other
     # init=False: dataclasses.replace() must build a fresh index, not update (and share) the old one.
     _index: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -179,6 +182,10 @@ class _Builder:
             self.err("event", "slug", "use lowercase letters, digits and '-' (at most 48), e.g. 'cooperatieve-stad-2022'")
         title = self.text(event, "title", "event")
         description = self.text(event, "description", "event", required=False, max_len=2000)
+        language = self.text(event, "language", "event", required=False) or "nl"
+        if language not in LANGUAGES:
+            self.err("event", "language", f"'{language}' is not a language Plein's pages speak (nl or en)")
+            language = "nl"
         tz = None
         tzname = self.text(event, "timezone", "event")
         if tzname:
@@ -211,8 +218,8 @@ class _Builder:
         if self.problems:
             raise ProgramError(self.problems)
         return Program(
-            slug=slug, title=title, timezone=tzname, date=date,
-            phases=tuple(fill_breaks(phases)), description=description, source=self.source,
+            slug=slug, title=title, timezone=tzname, date=date, language=language,
+            phases=tuple(fill_breaks(phases, language)), description=description, source=self.source,
         )
 
     def phase(self, i: int, raw, date, tz) -> Phase | None:
@@ -338,8 +345,9 @@ class _Builder:
                          f"overlaps phase '{prev.id}', which ends at {prev.ends_at:%H:%M}")
 
 
-def fill_breaks(phases: list[Phase]) -> list[Phase]:
-    """Insert a `break` phase in every gap, so the evening is one contiguous run of phases."""
+def fill_breaks(phases: list[Phase], language: str = "nl") -> list[Phase]:
+    """Insert a `break` phase in every gap, so the evening is one contiguous run of phases; its title is
+    "Pauze" or "Break", in the evening's language."""
     used = {p.id for p in phases} | {s.id for p in phases for s in p.sessions}
     out: list[Phase] = []
     for p in phases:
@@ -350,6 +358,6 @@ def fill_breaks(phases: list[Phase]) -> list[Phase]:
             while bid in used:
                 bid, n = f"pauze-{gap_start:%H%M}-{n}", n + 1
             used.add(bid)
-            out.append(Phase(bid, "break", "Pauze", gap_start, p.starts_at, filled=True))
+            out.append(Phase(bid, "break", BREAK_TITLES[language], gap_start, p.starts_at, filled=True))
         out.append(p)
     return out

@@ -126,8 +126,16 @@ def host_links() -> dict[str, str]:
 
 
 def language() -> str:
-    """`?lang=` (remembered in a cookie), else the cookie, else Accept-Language; Dutch by default."""
+    """`?lang=` (remembered in a cookie by the NL|EN switch), else that cookie, else the evening's own language
+    (`language` in the program; Dutch for the seed). A browser's Accept-Language does not count for the
+    pages: a Chromium set to English would open a Dutch evening in English. A program calling the JSON API
+    without the pages' session (a bearer token, or no cookie at all) may still ask with Accept-Language."""
     lang = request.args.get("lang") or request.cookies.get("plein_lang")
     if lang in LANGUAGES:
         return lang
-    return request.accept_languages.best_match(LANGUAGES, default="nl") or "nl"
+    scripted = request.headers.get("Authorization") or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    if request.path.startswith("/api/") and scripted:
+        asked = request.accept_languages.best_match(LANGUAGES)
+        if asked:
+            return asked
+    return evening().program.language

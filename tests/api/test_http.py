@@ -208,7 +208,7 @@ def test_http_level_errors_are_coded_and_translated(client):
 def test_pages_show_errors_as_pages_in_the_users_language(client):
     resp = client.get("/no/such/page")
     assert resp.status_code == 404 and "Dit adres bestaat niet." in resp.get_data(as_text=True)
-    resp = client.get("/e/another-evening", headers={"Accept-Language": "en"})
+    resp = client.get("/e/another-evening?lang=en")
     assert resp.status_code == 404 and "This evening does not exist." in resp.get_data(as_text=True)
     assert "404" in resp.get_data(as_text=True)
 
@@ -233,3 +233,20 @@ def test_the_invitation_kit_qr_codes_and_printable_program(client):
     assert "http://localhost/e/cooperatieve-stad-2022" in page and "Doe mee" in page
     assert "16:00–17:00" in page and "21:30–22:00" in page  # planned times, in the event's time zone
     assert "Alle tijden in Europe/Amsterdam." in page
+
+
+def test_a_dutch_evening_opens_in_dutch_whatever_the_browser_asks(app):
+    """Issue 10, item 8: Chromium asks for English by default; the evening's own language wins on the pages,
+    and the NL|EN switch (?lang=, kept in a cookie) wins over both."""
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    c = app.test_client()
+
+    def lang(path: str) -> str:
+        html = c.get(path, headers=english_browser).get_data(as_text=True)
+        return html.split('<html lang="', 1)[1][:2]
+
+    assert lang("/e/cooperatieve-stad-2022") == "nl"  # was "en"
+    assert lang("/e/cooperatieve-stad-2022?lang=en") == "en"
+    assert lang("/e/cooperatieve-stad-2022") == "en"  # the switch is remembered
+    assert lang("/e/cooperatieve-stad-2022?lang=nl") == "nl"
+    assert lang("/e/cooperatieve-stad-2022") == "nl"

@@ -617,3 +617,21 @@ def test_program_equality_ignores_the_index():
     b = parse_program(to_toml(base_doc()))
     assert a == b and hash(a) == hash(b)
     assert isinstance(a, Program)
+
+
+# --------------------------------------------------------------------------- the evening's language (issue 10, item 8)
+
+def test_the_evenings_language_names_its_filled_breaks():
+    dutch = parse_program(to_toml(base_doc()))
+    assert dutch.language == "nl" and dutch.phase("pauze-1630").title == "Pauze"
+    doc = base_doc()
+    doc["event"]["language"] = "en"
+    english = parse_program(to_toml(doc))
+    assert english.language == "en" and english.phase("pauze-1630").title == "Break"
+
+
+def test_a_language_plein_does_not_speak_is_named(problems_of):
+    doc = base_doc()
+    doc["event"]["language"] = "fr"
+    source, problems = problems_of(to_toml(doc))
+    assert_problem(source, problems, "event", "language", "'fr' is not a language Plein's pages speak (nl or en)")
