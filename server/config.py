@@ -38,6 +38,11 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _switch(name: str) -> bool:
+    """An on/off switch that is on unless set to off (off, 0, false, no)."""
+    return (os.environ.get(name) or "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def from_env() -> dict:
     """The app config as the environment sets it; `create_app(test_config)` may override any key."""
     env = os.environ.get
@@ -70,6 +75,15 @@ def from_env() -> dict:
         "PLEIN_NOTES_RATE": _int("PLEIN_NOTES_RATE", 60),
         "PLEIN_NOTES_COMPACT_EVERY": _int("PLEIN_NOTES_COMPACT_EVERY", 200),
         "PLEIN_NOTES_RESYNC_SECONDS": _int("PLEIN_NOTES_RESYNC_SECONDS", 15),
+        "PLEIN_NOTES_PERSON_BYTES": _int("PLEIN_NOTES_PERSON_BYTES", 256 * 1024),
+        "PLEIN_NOTES_PERSON_BYTES_PER_MINUTE": _int("PLEIN_NOTES_PERSON_BYTES_PER_MINUTE", 64 * 1024),
+        "PLEIN_NOTES_AWARENESS_CLIENTS": _int("PLEIN_NOTES_AWARENESS_CLIENTS", 2),
+        "PLEIN_NOTES_AWARENESS_BYTES": _int("PLEIN_NOTES_AWARENESS_BYTES", 2048),
+        "PLEIN_NOTES_SNAPSHOTS": _int("PLEIN_NOTES_SNAPSHOTS", 30),
+        "PLEIN_NOTES_SNAPSHOT_SECONDS": _int("PLEIN_NOTES_SNAPSHOT_SECONDS", 60),
+        "PLEIN_NOTES_GRACE_SECONDS": _int("PLEIN_NOTES_GRACE_SECONDS", 120, minimum=0),
+        # every per-second / per-minute limit; `PLEIN_RATE_LIMITS=off` for load tests on loopback only
+        "PLEIN_RATE_LIMITS": _switch("PLEIN_RATE_LIMITS"),
         "SESSION_COOKIE_NAME": "plein_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
