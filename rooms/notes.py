@@ -58,6 +58,7 @@ FOLD_BATCH = 5000  # stream entries one compaction reads at most
 
 
 CACHED_NOTES = 64  # notes a worker keeps as a Doc (least recently used dropped)
+BEFORE_RESTORE = "-before-restore"  # the id suffix of the snapshot a restore keeps of what it replaces
 FILTER_DELETIONS = 8  # an update with more delete ranges than this is checked against the note's own deletions
 
 
@@ -386,8 +387,8 @@ class NoteStore:
         name = {k.decode(): v.decode("utf-8", "replace") for k, v in names.items()}
 
         def people(counts: dict) -> list[dict]:
-            return sorted(({"id": pid, "name": name.get(pid, pid), "bytes": n} for pid, n in counts.items() if n),
-                          key=lambda p: -p["bytes"])
+            return sorted(({"id": pid, "name": name.get(pid, pid), "bytes": n, "restore": pid.startswith("restore:")}
+                           for pid, n in counts.items() if n), key=lambda p: -p["bytes"])
 
         snapshots = []
         after: dict[str, int] = {k.decode(): int(v) for k, v in period.items()}
@@ -395,13 +396,14 @@ class NoteStore:
             meta = json.loads(metas.get(sid) or b"{}")
             text = (text or b"").decode("utf-8", "replace")
             snapshots.append({"id": sid.decode(), "at": meta.get("at"), "chars": meta.get("chars", len(text)),
-                              "preview": text[:120], "by": people(meta.get("by") or {}), "after": people(after)})
+                              "preview": text[:120], "before_restore": sid.endswith(BEFORE_RESTORE.encode()),
+                              "by": people(meta.get("by") or {}), "after": people(after)})
             for pid, n in (meta.get("by") or {}).items():
                 after[pid] = after.get(pid, 0) + int(n)
         snapshots.reverse()
         contributions = sorted(({"id": k.decode(), "name": name.get(k.decode(), k.decode()), "bytes": int(v),
-                                 "updates": int(by_updates.get(k, 0))} for k, v in by_bytes.items()),
-                               key=lambda p: -p["bytes"])
+                                 "updates": int(by_updates.get(k, 0)), "restore": k.startswith(b"restore:")}
+                                for k, v in by_bytes.items()), key=lambda p: -p["bytes"])
         return {"snapshots": snapshots, "contributions": contributions}
 
     def restore(self, session_id: str, snapshot_id, person: dict) -> bytes:
@@ -417,7 +419,7 @@ class NoteStore:
             current = note.text
             if current == target:
                 return yprotocol.EMPTY_UPDATE
-            self._history(session_id, note, force=f"{int(self.now() * 1000)}-voor-herstel")
+            self._history(session_id, note, force=f"{int(self.now() * 1000)}{BEFORE_RESTORE}")
             work = Doc()
             text = work.get(ROOT, type=Text)
             work.apply_update(note.doc.get_update())

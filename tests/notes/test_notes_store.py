@@ -305,7 +305,7 @@ def test_snapshots_and_restore_on_the_store(notes):
     notes.append("idee", BRAM, updates[-1])
     hist = notes.history("idee")
     assert [s["preview"] for s in hist["snapshots"]] == ["", "Ons plan"]
-    assert hist["snapshots"][1]["after"] == [{"id": "p-bram", "name": "Bram", "bytes": len(updates[-1])}]
+    assert hist["snapshots"][1]["after"] == [{"id": "p-bram", "name": "Bram", "bytes": len(updates[-1]), "restore": False}]
     update = notes.restore("idee", hist["snapshots"][1]["id"], {"id": "restore:mod", "name": "Mod"})
     assert notes.text("idee") == "Ons plan"
     doc.apply_update(update)  # a client that applies the relayed edit has the restored text
@@ -313,7 +313,8 @@ def test_snapshots_and_restore_on_the_store(notes):
     with pytest.raises(PleinError) as unknown:
         notes.restore("idee", "nope", {"id": "restore:mod"})
     assert unknown.value.code == "unknown_snapshot"
-    assert len(notes.history("idee")["snapshots"]) == 3  # the state before the restore is kept
+    kept = notes.history("idee")["snapshots"]
+    assert len(kept) == 3 and kept[-1]["before_restore"] and kept[-1]["preview"] == "é rommel Ons plan"
     for i in range(40):
         clock[0] += 61
         text += "x"
