@@ -255,33 +255,34 @@ def _register_cards(socketio) -> None:
 def _resync_later(socketio, session_id: str, period: int = 1) -> None:
     """An update that was refused (the rate, a budget per minute) or failed on Redis is not lost: at the start of
     the next second (minute) the server sends this socket its sync step 1, which the client answers with
-    everything the store lacks. At most one such resync per socket at a time (a Redis key). The task never
-    raises: while Redis is away it logs one line and tries again a little later."""
+    everything the store lacks. At most one such resync per socket is waiting (a flag held on the socket itself,
+    like the message order: no Redis needed to decide, so an outage does not start a task per refusal). The task
+    never raises: while Redis is away it logs one line and tries again a little later."""
     app = current_app._get_current_object()
     sid = request.sid
+    flags = request.environ.setdefault("plein.notes.resync", {})
+    if flags.get(session_id):
+        return
+    flags[session_id] = True
     now = time.time()
     delay = period - (now % period) + 0.01
-    try:
-        if not store().r.set(store().key(session_id, f"resync:{sid}"), b"1", nx=True, px=int(delay * 1000) + 200):
-            return
-    except redis.RedisError:
-        pass  # Redis away: try the resync anyway
 
     def resync():
         socketio.sleep(delay)
         with app.app_context():
             for attempt in range(RESYNC_TRIES):
                 try:
+                    step1 = yprotocol.step1(store().state_vector(session_id))
                     # From now on a new refusal schedules the next resync: one refused after this step 1 was
                     # sent (the client's answer to it, say) must not wait for a resync that never comes.
-                    store().r.delete(store().key(session_id, f"resync:{sid}"))
-                    socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))),
-                                  to=sid)
+                    flags[session_id] = False
+                    socketio.emit("notes:message", (session_id, step1), to=sid)
                     return
                 except redis.RedisError as exc:
                     if attempt == 0:
                         log.warning("notes: resync of %s waits for Redis (%s)", session_id, exc)
                     socketio.sleep(min(2 ** attempt, 10))
+            flags[session_id] = False
             log.warning("notes: resync of %s given up; the client's own resync heals it", session_id)
     socketio.start_background_task(resync)
 

@@ -223,3 +223,50 @@ def test_after_the_grace_the_note_is_read_only(notes_server, note_clients, redis
     a.insert(0, "te laat ")
     wait_code(a, "notes_closed")
     assert stored(redis_url) == before
+
+
+def test_a_kill_straddling_the_end_of_the_round_loses_no_marker(notes_server, note_clients, redis_url):
+    """The fault: 61 of 1,837 markers were lost when a worker was killed across the round's end: its clients
+    typed on offline and came back after the end, when the note refused their edits."""
+    import random
+    import threading
+    env = {"PLEIN_NOTES_RATE": "500", "PLEIN_NOTES_COMPACT_EVERY": "50", "PLEIN_NOTES_RESYNC_SECONDS": "3",
+           "PLEIN_NOTES_GRACE_SECONDS": "60"}
+    one, two = notes_server(env=env), notes_server(env=env)
+    people = [seat(one, f"Schrijver {i}") for i in range(6)]
+    assert one.clock("start").status_code == 200
+    clients = [note_clients((one if i % 2 else two).url, p["token"], name=f"c{i}", reconnect=True)
+               for i, p in enumerate(people)]
+    for c in clients:
+        c.join()
+        c.wait_synced()
+    typed: list[str] = []
+
+    def type_markers(c, tag, rng):
+        for k in range(60):
+            marker = f"<{tag}{k}>"
+            with c.lock:  # at the start or the end: never inside someone else's marker
+                c.text.insert(rng.choice((0, len(c.text))), marker)
+            typed.append(marker)
+            time.sleep(rng.uniform(0.02, 0.05))
+    threads = [threading.Thread(target=type_markers, args=(c, chr(ord("a") + i), random.Random(i)))
+               for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    two.stop(kill=True)  # its clients type on offline...
+    assert one.clock("advance").status_code == 200  # ...while the round ends
+    time.sleep(0.8)
+    two.start()
+    for t in threads:
+        t.join()
+    for c in clients[0::2]:
+        c.wait(lambda c=c: c.sio.connected and c.synced, timeout=20)
+    deadline = time.monotonic() + 30
+    while True:
+        stored = text_from_redis(redis_url)[0]
+        lost = [m for m in typed if m not in stored]
+        if not lost or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not lost, f"{len(lost)} of {len(typed)} markers lost: {lost[:10]}"
