@@ -35,25 +35,22 @@ TOP_CARDS = 5
 RESYNC_TRIES = 6  # a delayed resync tries this often (1, 2, 4, 8, 10 s apart) while Redis is away
 
 
+# NoteLimits field -> the app setting (environment variable, server/config.py) that sets it
+LIMIT_SETTINGS = {
+    "max_update_bytes": "PLEIN_NOTES_MAX_UPDATE_BYTES", "max_note_bytes": "PLEIN_NOTES_MAX_NOTE_BYTES",
+    "updates_per_second": "PLEIN_NOTES_RATE", "compact_every": "PLEIN_NOTES_COMPACT_EVERY",
+    "resync_seconds": "PLEIN_NOTES_RESYNC_SECONDS", "person_bytes": "PLEIN_NOTES_PERSON_BYTES",
+    "person_bytes_per_minute": "PLEIN_NOTES_PERSON_BYTES_PER_MINUTE",
+    "awareness_clients": "PLEIN_NOTES_AWARENESS_CLIENTS", "awareness_bytes": "PLEIN_NOTES_AWARENESS_BYTES",
+    "snapshots": "PLEIN_NOTES_SNAPSHOTS", "snapshot_seconds": "PLEIN_NOTES_SNAPSHOT_SECONDS",
+    "grace_seconds": "PLEIN_NOTES_GRACE_SECONDS", "rate_limits": "PLEIN_RATE_LIMITS",
+}
+
+
 def init_app(app, r) -> None:
     """The notes' services for this app (a second Redis client that returns bytes)."""
     ev = app.extensions["plein"]
-    c = app.config
-    limits = NoteLimits(
-        max_update_bytes=c["PLEIN_NOTES_MAX_UPDATE_BYTES"],
-        max_note_bytes=c["PLEIN_NOTES_MAX_NOTE_BYTES"],
-        updates_per_second=c["PLEIN_NOTES_RATE"],
-        compact_every=c["PLEIN_NOTES_COMPACT_EVERY"],
-        resync_seconds=c["PLEIN_NOTES_RESYNC_SECONDS"],
-        person_bytes=c["PLEIN_NOTES_PERSON_BYTES"],
-        person_bytes_per_minute=c["PLEIN_NOTES_PERSON_BYTES_PER_MINUTE"],
-        awareness_clients=c["PLEIN_NOTES_AWARENESS_CLIENTS"],
-        awareness_bytes=c["PLEIN_NOTES_AWARENESS_BYTES"],
-        snapshots=c["PLEIN_NOTES_SNAPSHOTS"],
-        snapshot_seconds=c["PLEIN_NOTES_SNAPSHOT_SECONDS"],
-        grace_seconds=c["PLEIN_NOTES_GRACE_SECONDS"],
-        rate_limits=c["PLEIN_RATE_LIMITS"],
-    )
+    limits = NoteLimits(**{name: app.config[setting] for name, setting in LIMIT_SETTINGS.items()})
     notes = app.extensions["plein.notes"] = NoteStore(connect(app.config["REDIS_URL"], binary=True), ev.keys, limits)
     app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
     ev.transition_hooks.append(lambda state: state_pushes(ev, notes, state))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import threading
 import time
 
 import pytest
@@ -10,11 +12,11 @@ import redis
 import requests
 from pycrdt import Doc, Map, Text
 
-from notes_support import MOD, seat
+from notes_support import seat
 from rooms import yprotocol
 from support import SLUG
 from test_notes_rules import codes, stored, wait_code
-from test_notes_sync import text_from_redis, wait_converged
+from test_notes_sync import FAST, text_from_redis, two_servers, wait_converged
 
 pytestmark = pytest.mark.socket
 
@@ -228,18 +230,7 @@ def test_after_the_grace_the_note_is_read_only(notes_server, note_clients, redis
 def test_a_kill_straddling_the_end_of_the_round_loses_no_marker(notes_server, note_clients, redis_url):
     """The fault: 61 of 1,837 markers were lost when a worker was killed across the round's end: its clients
     typed on offline and came back after the end, when the note refused their edits."""
-    import random
-    import threading
-    env = {"PLEIN_NOTES_RATE": "500", "PLEIN_NOTES_COMPACT_EVERY": "50", "PLEIN_NOTES_RESYNC_SECONDS": "3",
-           "PLEIN_NOTES_GRACE_SECONDS": "60"}
-    one, two = notes_server(env=env), notes_server(env=env)
-    people = [seat(one, f"Schrijver {i}") for i in range(6)]
-    assert one.clock("start").status_code == 200
-    clients = [note_clients((one if i % 2 else two).url, p["token"], name=f"c{i}", reconnect=True)
-               for i, p in enumerate(people)]
-    for c in clients:
-        c.join()
-        c.wait_synced()
+    one, two, _, clients = two_servers(notes_server, note_clients, 6, {**FAST, "PLEIN_NOTES_GRACE_SECONDS": "60"})
     typed: list[str] = []
 
     def type_markers(c, tag, rng):
