@@ -250,15 +250,18 @@ class NoteStore:
             if note is not None:
                 self._cache.move_to_end(session_id)
         if note is None:
-            note = self._load(session_id)
+            note = _Cached(*self._build(session_id))
+            with self._cache_lock:
+                self._cache[session_id] = note
+                while len(self._cache) > CACHED_NOTES:
+                    self._cache.popitem(last=False)
         with note.lock:
             with self.r.pipeline(transaction=True) as pipe:
                 pipe.hget(self.key(session_id, "meta"), "version")
                 pipe.xrange(self.key(session_id, "stream"), b"(" + note.last, "+")
                 version, entries = pipe.execute()
-            if (version or b"0") != note.version:
-                fresh = self._load(session_id)
-                note.doc, note.version, note.last, note.clocks = fresh.doc, fresh.version, fresh.last, fresh.clocks
+            if (version or b"0") != note.version:  # compacted since: the snapshot holds entries we never read
+                note.doc, note.version, note.last, note.clocks = self._build(session_id)
                 note.deletions = None
             elif entries:
                 for eid, fields in entries:
@@ -270,16 +273,12 @@ class NoteStore:
                 note.clocks = yprotocol.decode_state_vector(note.doc.get_state())
         return note
 
-    def _load(self, session_id: str) -> _Cached:
+    def _build(self, session_id: str) -> tuple[Doc, bytes, bytes, dict]:
+        """The note from Redis: (doc, compaction version, last stream id, state vector as a dict)."""
         snapshot, entries, meta = self.load(session_id)
         doc = build(snapshot, [u for _, u in entries])
-        note = _Cached(doc, meta.get(b"version", b"0"), entries[-1][0] if entries else b"0-0",
-                       yprotocol.decode_state_vector(doc.get_state()))
-        with self._cache_lock:
-            self._cache[session_id] = note
-            while len(self._cache) > CACHED_NOTES:
-                self._cache.popitem(last=False)
-        return note
+        return (doc, meta.get(b"version", b"0"), entries[-1][0] if entries else b"0-0",
+                yprotocol.decode_state_vector(doc.get_state()))
 
     def _known_deletions(self, note: _Cached) -> dict:
         state = note.doc.get_state()
@@ -414,6 +413,17 @@ class NoteStore:
         if raw is None:
             raise PleinError("unknown_snapshot", 404)
         target = raw.decode("utf-8")
+        # One restore of a note at a time, over all workers: two at once would each insert the old text.
+        token = secrets.token_hex(8)
+        lock = self.key(session_id, "restoring")
+        if not self.r.set(lock, token, nx=True, px=10000):
+            raise PleinError("busy", 409)
+        try:
+            return self._restore(session_id, target, person)
+        finally:
+            self._unlock(keys=[lock], args=[token])
+
+    def _restore(self, session_id: str, target: str, person: dict) -> bytes:
         note = self.cached(session_id)
         with note.lock:
             current = note.text

@@ -313,6 +313,11 @@ def test_snapshots_and_restore_on_the_store(notes):
     with pytest.raises(PleinError) as unknown:
         notes.restore("idee", "nope", {"id": "restore:mod"})
     assert unknown.value.code == "unknown_snapshot"
+    notes.r.set(notes.key("idee", "restoring"), b"another worker")  # a restore of this note under way elsewhere
+    with pytest.raises(PleinError) as busy:
+        notes.restore("idee", hist["snapshots"][0]["id"], {"id": "restore:mod"})
+    assert busy.value.code == "busy" and notes.text("idee") == "Ons plan"
+    notes.r.delete(notes.key("idee", "restoring"))
     kept = notes.history("idee")["snapshots"]
     assert len(kept) == 3 and kept[-1]["before_restore"] and kept[-1]["preview"] == "é rommel Ons plan"
     for i in range(40):

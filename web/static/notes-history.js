@@ -17,7 +17,7 @@ export function noteHistory({ tr, time, base, session }) {
   const who = el("p", { class: "history__who muted" });
   const ok = el("p", { class: "mod-ok", role: "status", "aria-live": "polite" });
   const error = el("p", { class: "alert", role: "alert" });
-  const node = el("details", { class: "history", "data-session": session.id },
+  const node = el("details", { class: "history" },
     el("summary", { class: "history__summary" }, tr("history_heading")),
     el("p", { class: "muted history__intro" }, tr("history_intro")), who, list, ok, error);
 
