@@ -89,36 +89,31 @@ class NoteLimits:
                 "awareness_clients": self.awareness_clients, "awareness_bytes": self.awareness_bytes}
 
 
-# Append one checked update of one person: their rate (updates this second), their bytes this minute and in
-# this note, the note's size; then XADD and the counts of who wrote what. A limit of 0 is off.
-# KEYS: stream, meta, rate:<person>:<second>, minute:<person>:<minute>, by:bytes, by:updates, period, names
-# ARGV: update, max note bytes, max updates/s, max bytes/minute, max person bytes, person id, person name
-# Returns {'ok', id, stream length} or {'rate'} / {'minute'} / {'person'} / {'size'}.
+# Append one checked update of one person (their rate was counted before the check, `cached`): their bytes
+# this minute and in this note, the note's size; then XADD and the counts of who wrote what. A limit of 0 is off.
+# KEYS: stream, meta, minute:<person>:<minute>, by:bytes, by:updates, period, names
+# ARGV: update, max note bytes, max bytes/minute, max person bytes, person id, person name
+# Returns {'ok', id, stream length} or {'minute'} / {'person'} / {'size'}.
 _APPEND = """
 local len = string.len(ARGV[1])
-if tonumber(ARGV[3]) > 0 then
-  local n = redis.call('INCR', KEYS[3])
-  if n == 1 then redis.call('PEXPIRE', KEYS[3], 2000) end
-  if n > tonumber(ARGV[3]) then return {'rate'} end
-end
-if tonumber(ARGV[4]) > 0 and tonumber(redis.call('GET', KEYS[4]) or '0') + len > tonumber(ARGV[4]) then
+if tonumber(ARGV[3]) > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') + len > tonumber(ARGV[3]) then
   return {'minute'}
 end
-if tonumber(ARGV[5]) > 0 and tonumber(redis.call('HGET', KEYS[5], ARGV[6]) or '0') + len > tonumber(ARGV[5]) then
+if tonumber(ARGV[4]) > 0 and tonumber(redis.call('HGET', KEYS[4], ARGV[5]) or '0') + len > tonumber(ARGV[4]) then
   return {'person'}
 end
 local size = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
 if size + len > tonumber(ARGV[2]) then return {'size'} end
 local id = redis.call('XADD', KEYS[1], '*', 'u', ARGV[1])
 redis.call('HINCRBY', KEYS[2], 'bytes', len)
-if tonumber(ARGV[4]) > 0 then
-  redis.call('INCRBY', KEYS[4], len)
-  redis.call('EXPIRE', KEYS[4], 120)
+if tonumber(ARGV[3]) > 0 then
+  redis.call('INCRBY', KEYS[3], len)
+  redis.call('EXPIRE', KEYS[3], 120)
 end
-redis.call('HINCRBY', KEYS[5], ARGV[6], len)
-redis.call('HINCRBY', KEYS[6], ARGV[6], 1)
-redis.call('HINCRBY', KEYS[7], ARGV[6], len)
-redis.call('HSET', KEYS[8], ARGV[6], ARGV[7])
+redis.call('HINCRBY', KEYS[4], ARGV[5], len)
+redis.call('HINCRBY', KEYS[5], ARGV[5], 1)
+redis.call('HINCRBY', KEYS[6], ARGV[5], len)
+redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
 return {'ok', id, redis.call('XLEN', KEYS[1])}
 """
 
@@ -242,9 +237,11 @@ class NoteStore:
 
     # -- the cached note ------------------------------------------------------------------------
 
-    def cached(self, session_id: str) -> _Cached:
+    def cached(self, session_id: str, count: str | None = None, limit: int = 0) -> _Cached:
         """The note as stored, brought up to date: the newer stream entries only, or a rebuild after a
-        compaction. Callers hold its lock while they use it."""
+        compaction. Callers hold its lock while they use it. With `count` (a rate counter key) the same
+        transaction counts one more attempt there, and more than `limit` in its second raises
+        `notes_rate_limited` before anything is read or checked."""
         with self._cache_lock:
             note = self._cache.get(session_id)
             if note is not None:
@@ -257,9 +254,14 @@ class NoteStore:
                     self._cache.popitem(last=False)
         with note.lock:
             with self.r.pipeline(transaction=True) as pipe:
+                if count:
+                    pipe.incr(count)
+                    pipe.pexpire(count, 2000)
                 pipe.hget(self.key(session_id, "meta"), "version")
                 pipe.xrange(self.key(session_id, "stream"), b"(" + note.last, "+")
-                version, entries = pipe.execute()
+                *counted, version, entries = pipe.execute()
+            if counted and counted[0] > limit:
+                raise PleinError("notes_rate_limited", 429, max=limit)
             if (version or b"0") != note.version:  # compacted since: the snapshot holds entries we never read
                 note.doc, note.version, note.last, note.clocks = self._build(session_id)
                 note.deletions = None
@@ -295,9 +297,12 @@ class NoteStore:
         """Check one update fully against the note as stored and store what is new in it (its own bytes or
         less); returns (stream id, stream length, the stored update), or None when it brings nothing new.
         Raises Malformed / Foreign / Early or the coded limits; a refused update changes nothing."""
-        if len(update) > self.limits.max_update_bytes:
-            raise PleinError("note_update_too_large", 413, max=self.limits.max_update_bytes)
-        note = self.cached(session_id)
+        lim = self.limits
+        if len(update) > lim.max_update_bytes:
+            raise PleinError("note_update_too_large", 413, max=lim.max_update_bytes)
+        # Every attempt counts towards the person's rate, also one refused below: checking costs time.
+        rate = self.key(session_id, f"rate:{person['id']}:{int(self.now())}") if lim.rate_limits else None
+        note = self.cached(session_id, rate, lim.updates_per_second)
         with note.lock:
             try:
                 new = diff_update(update, note.doc.get_state())  # what the note has not got yet
@@ -324,15 +329,12 @@ class NoteStore:
         pid = person["id"]
         result = self._append(
             keys=[self.key(session_id, "stream"), self.key(session_id, "meta"),
-                  self.key(session_id, f"rate:{pid}:{int(now)}"), self.key(session_id, f"minute:{pid}:{int(now // 60)}"),
+                  self.key(session_id, f"minute:{pid}:{int(now // 60)}"),
                   self.key(session_id, "by:bytes"), self.key(session_id, "by:updates"),
                   self.key(session_id, "period"), self.key(session_id, "names")],
-            args=[update, lim.max_note_bytes if limits else 2 ** 53, lim.updates_per_second if rates else 0,
-                  lim.person_bytes_per_minute if rates else 0, lim.person_bytes if limits else 0,
-                  pid, person.get("name") or ""])
+            args=[update, lim.max_note_bytes if limits else 2 ** 53, lim.person_bytes_per_minute if rates else 0,
+                  lim.person_bytes if limits else 0, pid, person.get("name") or ""])
         status = result[0].decode() if isinstance(result[0], bytes) else result[0]
-        if status == "rate":
-            raise PleinError("notes_rate_limited", 429, max=lim.updates_per_second)
         if status == "minute":
             raise PleinError("notes_person_minute", 429, max=lim.person_bytes_per_minute // 1024)
         if status == "person":
