@@ -11,6 +11,8 @@ tests/data/notes.toml, starts the round, and runs each attack with pycrdt client
              socket, handling time of the last message, size of the removal relayed when it leaves
   sockets    one person on 5 sockets sends 8 updates on each at once under PLEIN_NOTES_RATE=10: how many the
              server took in that second (per connection: all 40)
+  cost       (no server; this version only) a note of ~800 KiB: rebuilding it from Redis, against checking and
+             storing one keystroke with the cached note, and a join's state vector
 
 Prints figures only; it asserts nothing.
 
@@ -220,9 +222,53 @@ def sockets(env, r):
         ev.close()
 
 
+def cost(env, r):
+    """What checking one update costs on a big note (no server): the store's own calls, on the Redis."""
+    import random
+
+    from pycrdt import Doc, Text
+
+    from rooms.notes import NoteLimits, NoteStore
+    from rooms.store import Keys, connect
+    doc = Doc()
+    text = doc.get("notes", type=Text)
+    rng = random.Random(1)
+    for _ in range(20000):
+        text.insert(rng.randint(0, len(text)), "abcd")
+    for _ in range(3000):
+        start = rng.randrange(len(text) - 5)
+        del text[start:start + 3]
+    snapshot = doc.get_update()
+    r.set(PREFIX + "snapshot", snapshot)
+    r.hset(PREFIX + "meta", mapping={"bytes": len(snapshot), "version": 1})
+    store = NoteStore(connect(env["REDIS_URL"], binary=True), Keys(SLUG),
+                      NoteLimits(rate_limits=False, person_bytes=10**9, max_note_bytes=10**9))
+    updates: list[bytes] = []
+    doc.observe(lambda e: updates.append(e.update))
+
+    def timed(fn, n=50):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            times.append(1000 * (time.perf_counter() - t))
+        return statistics.median(times)
+    rebuild = timed(lambda: store.doc(SESSION), 20)  # what every join and step 1 cost before (and more with pending)
+    store.state_vector(SESSION)  # fills the cache
+
+    for _ in range(200):  # keystrokes typed somewhere in the note
+        text.insert(rng.randint(0, len(text)), "k")
+    typed = iter(updates)
+    check = timed(lambda: store.append(SESSION, {"id": "p", "name": "P"}, next(typed)), 200)
+    join = timed(lambda: store.state_vector(SESSION), 50)
+    print(f"cost       a note of {len(snapshot) / 1024:.0f} KiB ({len(text)} characters): rebuilding it from Redis "
+          f"p50 {rebuild:.1f} ms; checking and storing one keystroke against the cached note p50 {check:.2f} ms; "
+          f"a join's state vector p50 {join:.2f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="fill,pending,awareness,sockets")
+    parser.add_argument("--only", default="fill,pending,awareness,sockets,cost")
     parser.add_argument("--redis-url")
     args = parser.parse_args()
     redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-attacks-")
