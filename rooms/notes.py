@@ -16,7 +16,7 @@ Storage per note (keys under `plein:{<slug>}:notes:<session>:`):
   per-person limit); `names`: person -> display name; `period`: person -> bytes since the last history snapshot.
 - `history` (list of ids, oldest first), `history:meta` (id -> JSON {at, chars, by}), `history:text` (id -> text):
   the note as it was, at most once per `snapshot_seconds` (taken before the first update of a period), at most
-  `snapshots` of them. A moderator or the session's host restores one (`restore`): the server edits its own copy
+  `snapshots` of them and at most HISTORY_NOTES x `max_note_bytes` of text (`history:meta` field `#bytes`). A moderator or the session's host restores one (`restore`): the server edits its own copy
   of the note to that text and stores and relays the edit as an ordinary update, so open clients converge.
 
 The note = snapshot + every stream entry, applied into a pycrdt Doc in stream order. An update is stored
@@ -58,6 +58,7 @@ FOLD_BATCH = 5000  # stream entries one compaction reads at most
 
 
 CACHED_NOTES = 64  # notes a worker keeps as a Doc (least recently used dropped)
+HISTORY_NOTES = 4  # the kept snapshots of a note hold at most this many times the note's size limit of text
 BEFORE_RESTORE = "-before-restore"  # the id suffix of the snapshot a restore keeps of what it replaces
 FILTER_DELETIONS = 8  # an update with more delete ranges than this is checked against the note's own deletions
 
@@ -118,8 +119,9 @@ return {'ok', id, redis.call('XLEN', KEYS[1])}
 """
 
 # Keep one history snapshot: the text, its metadata with who wrote how much since the previous snapshot (the
-# `period` hash, emptied here), and at most ARGV[4] snapshots (the oldest go).
-# KEYS: history, history:meta, history:text, period.  ARGV: id, meta JSON, text, how many to keep
+# `period` hash, emptied here), and at most ARGV[4] snapshots of at most ARGV[5] bytes of text in all (the
+# oldest go; the newest always stays).
+# KEYS: history, history:meta, history:text, period.  ARGV: id, meta JSON, text, how many, how many bytes
 _SNAPSHOT = """
 local by = redis.call('HGETALL', KEYS[4])
 redis.call('DEL', KEYS[4])
@@ -130,8 +132,11 @@ meta['by'] = counts
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(meta))
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-while redis.call('LLEN', KEYS[1]) > tonumber(ARGV[4]) do
+local bytes = redis.call('HINCRBY', KEYS[2], '#bytes', string.len(ARGV[3]))
+while redis.call('LLEN', KEYS[1]) > 1 and
+      (redis.call('LLEN', KEYS[1]) > tonumber(ARGV[4]) or bytes > tonumber(ARGV[5])) do
   local old = redis.call('LPOP', KEYS[1])
+  bytes = redis.call('HINCRBY', KEYS[2], '#bytes', 0 - redis.call('HSTRLEN', KEYS[3], old))  -- never "-0"
   redis.call('HDEL', KEYS[2], old)
   redis.call('HDEL', KEYS[3], old)
 end
@@ -371,7 +376,7 @@ class NoteStore:
         self._snapshot(keys=[self.key(session_id, "history"), self.key(session_id, "history:meta"),
                              self.key(session_id, "history:text"), self.key(session_id, "period")],
                        args=[sid, json.dumps({"at": round(at, 3), "chars": len(text)}), text.encode("utf-8"),
-                             self.limits.snapshots])
+                             self.limits.snapshots, HISTORY_NOTES * self.limits.max_note_bytes])
 
     def history(self, session_id: str) -> dict:
         """Snapshots (oldest first) with who wrote how much after each (what restoring it undoes), and who wrote

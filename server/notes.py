@@ -266,21 +266,25 @@ def _resync_later(socketio, session_id: str, period: int = 1) -> None:
 
     def resync():
         socketio.sleep(delay)
-        with app.app_context():
-            for attempt in range(RESYNC_TRIES):
-                try:
-                    step1 = yprotocol.step1(store().state_vector(session_id))
-                    # From now on a new refusal schedules the next resync: one refused after this step 1 was
-                    # sent (the client's answer to it, say) must not wait for a resync that never comes.
-                    flags[session_id] = False
-                    socketio.emit("notes:message", (session_id, step1), to=sid)
-                    return
-                except redis.RedisError as exc:
-                    if attempt == 0:
-                        log.warning("notes: resync of %s waits for Redis (%s)", session_id, exc)
-                    socketio.sleep(min(2 ** attempt, 10))
+        try:
+            with app.app_context():
+                for attempt in range(RESYNC_TRIES):
+                    try:
+                        step1 = yprotocol.step1(store().state_vector(session_id))
+                        # From now on a new refusal schedules the next resync: one refused after this step 1 was
+                        # sent (the client's answer to it, say) must not wait for a resync that never comes.
+                        flags[session_id] = False
+                        socketio.emit("notes:message", (session_id, step1), to=sid)
+                        return
+                    except redis.RedisError as exc:
+                        if attempt == 0:
+                            log.warning("notes: resync of %s waits for Redis (%s)", session_id, exc)
+                        socketio.sleep(min(2 ** attempt, 10))
+                log.warning("notes: resync of %s given up; the client's own resync heals it", session_id)
+        except Exception:  # a background task must not die with a traceback nobody reads; say it once
+            log.warning("notes: resync of %s failed", session_id, exc_info=True)
+        finally:
             flags[session_id] = False
-            log.warning("notes: resync of %s given up; the client's own resync heals it", session_id)
     socketio.start_background_task(resync)
 
 

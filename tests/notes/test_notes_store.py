@@ -294,7 +294,8 @@ def test_bytes_per_person_per_minute_and_in_all(r, redis_url):
 
 
 @pytest.mark.redis
-def test_snapshots_and_restore_on_the_store(notes):
+def test_snapshots_and_restore_on_the_store(notes, monkeypatch):
+    from rooms import notes as notes_module
     clock = [7000.0]
     notes.now = lambda: clock[0]
     doc, text, updates, _ = editor(11)
@@ -325,6 +326,14 @@ def test_snapshots_and_restore_on_the_store(notes):
         text += "x"
         notes.append("idee", ANNA, updates[-1])
     assert len(notes.history("idee")["snapshots"]) == notes.limits.snapshots
+    # and at most HISTORY_NOTES notes' worth of text (here: 300 bytes): the oldest go
+    monkeypatch.setattr(notes_module, "HISTORY_NOTES", 300 / notes.limits.max_note_bytes)
+    clock[0] += 61
+    text += "z"
+    notes.append("idee", ANNA, updates[-1])
+    kept = notes.history("idee")["snapshots"]
+    assert 1 <= len(kept) < notes.limits.snapshots and sum(s["chars"] for s in kept) <= 300
+    assert kept[-1]["preview"] == notes.text("idee")[:-1]  # the newest stays
 
 
 @pytest.mark.redis
