@@ -340,8 +340,9 @@ def _message(session_id, data) -> None:
         stored = notes.append(session_id, _who(viewer), msg.payload)  # stored before anyone hears of it
         if stored is None:
             return  # nothing the note had not got
-        _, length, update = stored
-        emit("notes:message", (session_id, yprotocol.update(update)), to=channel, include_self=False)
+        _, length, _ = stored
+        # The others get the update as the client's Yjs wrote it (what the store keeps is re-encoded by yrs).
+        emit("notes:message", (session_id, yprotocol.update(msg.payload)), to=channel, include_self=False)
         if length >= notes.limits.compact_every:
             try:
                 notes.compact(session_id)
