@@ -10,14 +10,16 @@ Storage per note (keys under `plein:{<slug>}:notes:<session>:`):
 - `aware`: hash socket id -> JSON {client id: clock} of the awareness client ids that socket announced
   (at most `awareness_clients` per socket, each state at most `awareness_bytes` of JSON).
 - `rate:<person>:<second>`, `arate:<person>:<second>`: per-person counters of the update and awareness rates
-  (all of a person's sockets share them; expire after 2 s). `minute:<person>:<minute>`: bytes that person stored
+  (all of a person's sockets share them; every update message counts, before it is checked; expire after 2 s). `minute:<person>:<minute>`: bytes that person stored
   this minute.
 - `by:bytes`, `by:updates`: hash person -> bytes / updates they stored in this note (who wrote what; the
   per-person limit); `names`: person -> display name; `period`: person -> bytes since the last history snapshot.
 - `history` (list of ids, oldest first), `history:meta` (id -> JSON {at, chars, by}), `history:text` (id -> text):
   the note as it was, at most once per `snapshot_seconds` (taken before the first update of a period), at most
-  `snapshots` of them and at most HISTORY_NOTES x `max_note_bytes` of text (`history:meta` field `#bytes`). A moderator or the session's host restores one (`restore`): the server edits its own copy
-  of the note to that text and stores and relays the edit as an ordinary update, so open clients converge.
+  `snapshots` of them and at most HISTORY_NOTES x `max_note_bytes` of text (`history:meta` field `#bytes`).
+  A moderator or the session's host restores one (`restore`, one at a time: `restoring` lock): the server
+  edits its own copy of the note to that text and stores and relays the edit as an ordinary update, so open
+  clients converge.
 
 The note = snapshot + every stream entry, applied into a pycrdt Doc in stream order. An update is stored
 only if it integrates at once into the note as stored (`yprotocol.check_integrates`: no gap, no unknown
