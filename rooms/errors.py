@@ -100,6 +100,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "Too many changes at once (at most {max} per second); this one was not saved."),
     "note_message_malformed": ("Dit notitiebericht is onleesbaar en is genegeerd.",
                                "This notes message could not be read and was ignored."),
+    "note_update_early": ("Deze wijziging bouwt voort op tekst die de server nog niet heeft; hij vraagt die zo op.",
+                          "This change builds on text the server does not have yet; it will ask for it shortly."),
+    "note_update_foreign": ("Deze wijziging is geen tekst voor deze notities en is niet bewaard.",
+                            "This change is not text for these notes and was not saved."),
+    "notes_person_minute": ("Je hebt deze minuut al veel tekst geplaatst (hoogstens {max} kB per minuut); "
+                            "de rest gaat de volgende minuut mee.",
+                            "You have added a lot of text this minute (at most {max} kB a minute); "
+                            "the rest follows next minute."),
+    "notes_person_full": ("Je hebt in deze notities al het maximum geschreven ({max} kB); laat ruimte voor de anderen.",
+                          "You have written the most one person may in these notes ({max} kB); leave room for the others."),
+    "notes_awareness_too_large": ("Te veel cursors of te grote cursorgegevens (hoogstens {clients} per verbinding, "
+                                  "{max} bytes elk); genegeerd.",
+                                  "Too many cursors or too much cursor data (at most {clients} per connection, "
+                                  "{max} bytes each); ignored."),
+    "unknown_snapshot": ("Deze eerdere versie van de notities bestaat niet (meer).",
+                         "This earlier version of the notes does not exist (any more)."),
     "card_missing": ("Schrijf je idee op.", "Please write your idea."),
     "card_too_long": ("Een idee mag hoogstens {max} tekens lang zijn.", "An idea can be at most {max} characters."),
     "card_control": ("Je idee bevat tekens die niet zijn toegestaan.", "Your idea contains characters that are not allowed."),

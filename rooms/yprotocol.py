@@ -171,6 +171,142 @@ def decode_delete_set(data: bytes) -> list[tuple[int, int, int]]:
     return out
 
 
+class Foreign(Malformed):
+    """A well-formed Yjs update that writes something other than text into the note's root Y.Text."""
+
+
+class Early(ValueError):
+    """A well-formed update that builds on what the document has not got (Yjs would hold it as pending)."""
+
+
+# Yjs v1 struct and content kinds (the low 5 bits of a struct's info byte), and their flags
+_GC, _SKIP = 0, 10
+_DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC = 1, 2, 3, 4, 5, 6, 7, 8, 9
+_ORIGIN, _RIGHT_ORIGIN, _PARENT_SUB = 0x80, 0x40, 0x20
+TEXT_CONTENT = (_DELETED, _STRING, _EMBED, _FORMAT)  # what a Y.Text holds; the rest (maps, arrays, types) is refused
+
+
+@dataclass(frozen=True)
+class Struct:
+    client: int
+    clock: int
+    length: int
+    kind: int  # _GC, _SKIP or the content kind of an item
+    origins: tuple[tuple[int, int], ...] = ()  # the left and right origin ids it is placed between
+
+
+@dataclass(frozen=True)
+class Update:
+    structs: tuple[Struct, ...]
+    deletions: tuple[tuple[int, int, int], ...]  # (client, clock, length)
+    delete_set_at: int  # where the delete set starts in the bytes (what comes before it: the structs)
+
+
+def _utf16_length(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2  # a Yjs string's length (and clock span) is in UTF-16 units
+
+
+def decode_update(data: bytes, root: str) -> Update:
+    """Read a Yjs v1 update strictly, as the note's root Y.Text `root` must take it: items are text content of
+    that root (no map keys, no nested or other types, no other root); raises Malformed / Foreign."""
+    d = Decoder(bytes(data))
+    structs = []
+    groups = d.varuint()
+    if groups > len(data):
+        raise Malformed("struct group count beyond the data")
+    for _ in range(groups):
+        count = d.varuint()
+        if count > len(data):
+            raise Malformed("struct count beyond the data")
+        client = d.varuint()
+        clock = d.varuint()
+        for _ in range(count):
+            if d.pos >= len(d.data):
+                raise Malformed("truncated struct")
+            info = d.data[d.pos]
+            d.pos += 1
+            kind = info & 0x1F
+            if kind in (_GC, _SKIP):
+                length = d.varuint()
+                structs.append(Struct(client, clock, length, kind))
+                clock += length
+                continue
+            origins = []
+            if info & _ORIGIN:
+                origins.append((d.varuint(), d.varuint()))
+            if info & _RIGHT_ORIGIN:
+                origins.append((d.varuint(), d.varuint()))
+            if not info & (_ORIGIN | _RIGHT_ORIGIN):  # placed at the start of a parent: which one
+                if d.varuint() != 1 or d.string() != root:
+                    raise Foreign("an item outside the note's text")
+                if info & _PARENT_SUB:
+                    raise Foreign("a map entry in the note's root")
+            if kind not in TEXT_CONTENT:
+                raise Foreign("content that is not text")
+            if kind == _DELETED:
+                length = d.varuint()
+            elif kind == _STRING:
+                length = _utf16_length(d.string())
+            elif kind == _EMBED:
+                d.string()
+                length = 1
+            else:  # _FORMAT: a key and a JSON value
+                d.string()
+                d.string()
+                length = 1
+            structs.append(Struct(client, clock, length, kind, tuple(origins)))
+            clock += length
+    at = d.pos
+    deletions = []
+    clients = d.varuint()
+    if clients > len(data):
+        raise Malformed("delete set count beyond the data")
+    for _ in range(clients):
+        client = d.varuint()
+        ranges = d.varuint()
+        if ranges > len(data):
+            raise Malformed("delete range count beyond the data")
+        for _ in range(ranges):
+            deletions.append((client, d.varuint(), d.varuint()))
+    if not d.done():
+        raise Malformed("trailing bytes after the delete set")
+    return Update(tuple(structs), tuple(deletions), at)
+
+
+def check_integrates(update: Update, clocks: dict[int, int]) -> None:
+    """Raise Early unless a document with this state vector integrates all of `update` at once: each client's
+    structs continue where the document (or the update itself) stops, every origin is an item it will have,
+    every deletion is of items it will have. (Yjs keeps anything else as pending, possibly forever.)"""
+    end = dict(clocks)
+    for s in update.structs:
+        if s.kind == _SKIP:
+            continue
+        if s.clock > end.get(s.client, 0):
+            raise Early("a gap before this struct")
+        end[s.client] = max(end.get(s.client, 0), s.clock + s.length)
+    for s in update.structs:
+        for client, clock in s.origins:
+            if clock >= end.get(client, 0):
+                raise Early("an origin the document has not got")
+    for client, clock, length in update.deletions:
+        if clock + length > end.get(client, 0):
+            raise Early("a deletion of items the document has not got")
+
+
+def encode_update(structs: bytes, deletions) -> bytes:
+    """An update from the struct part of another (its bytes before the delete set) and a delete set."""
+    by_client: dict[int, list[tuple[int, int]]] = {}
+    for client, clock, length in deletions:
+        by_client.setdefault(client, []).append((clock, length))
+    out = bytearray(structs)
+    out += varuint(len(by_client))
+    for client, ranges in by_client.items():
+        out += varuint(client) + varuint(len(ranges))
+        for clock, length in ranges:
+            out += varuint(clock) + varuint(length)
+    return bytes(out)
+
+
 def step1(state_vector: bytes) -> bytes:
     return varuint(MESSAGE_SYNC) + varuint(SYNC_STEP1) + varbytes(state_vector)
 

@@ -46,6 +46,11 @@ def _rates() -> dict:
         raise SystemExit(str(exc)) from None
 
 
+def _switch(name: str) -> bool:
+    """An on/off switch that is on unless set to off (off, 0, false, no)."""
+    return (os.environ.get(name) or "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def from_env() -> dict:
     """The app config as the environment sets it; `create_app(test_config)` may override any key."""
     env = os.environ.get
@@ -76,8 +81,9 @@ def from_env() -> dict:
         "JITSI_JAAS_KEY_ID": (env("JITSI_JAAS_KEY_ID") or "").strip(),
         "JITSI_JAAS_PRIVATE_KEY_FILE": env("JITSI_JAAS_PRIVATE_KEY_FILE") or "",
         "PLEIN_PRESENCE_TTL": _float("PLEIN_PRESENCE_TTL", 15.0),
-        # rate limits per person or address (rooms/limits.py); off only for load tests on loopback
-        "PLEIN_RATE_LIMITS": _bool("PLEIN_RATE_LIMITS", True),
+        # rate limits per person or address (rooms/limits.py, and the notes' own); `PLEIN_RATE_LIMITS=off`
+        # lifts them all, for load tests on loopback only
+        "PLEIN_RATE_LIMITS": _switch("PLEIN_RATE_LIMITS"),
         "PLEIN_LIMITS": _rates(),
         # behind a reverse proxy: how many proxies' X-Forwarded-For to trust for the client's address
         "PLEIN_PROXY_HOPS": _int("PLEIN_PROXY_HOPS", 0, minimum=0),
@@ -90,6 +96,13 @@ def from_env() -> dict:
         "PLEIN_NOTES_RATE": _int("PLEIN_NOTES_RATE", 60),
         "PLEIN_NOTES_COMPACT_EVERY": _int("PLEIN_NOTES_COMPACT_EVERY", 200),
         "PLEIN_NOTES_RESYNC_SECONDS": _int("PLEIN_NOTES_RESYNC_SECONDS", 15),
+        "PLEIN_NOTES_PERSON_BYTES": _int("PLEIN_NOTES_PERSON_BYTES", 256 * 1024),
+        "PLEIN_NOTES_PERSON_BYTES_PER_MINUTE": _int("PLEIN_NOTES_PERSON_BYTES_PER_MINUTE", 64 * 1024),
+        "PLEIN_NOTES_AWARENESS_CLIENTS": _int("PLEIN_NOTES_AWARENESS_CLIENTS", 2),
+        "PLEIN_NOTES_AWARENESS_BYTES": _int("PLEIN_NOTES_AWARENESS_BYTES", 2048),
+        "PLEIN_NOTES_SNAPSHOTS": _int("PLEIN_NOTES_SNAPSHOTS", 30),
+        "PLEIN_NOTES_SNAPSHOT_SECONDS": _int("PLEIN_NOTES_SNAPSHOT_SECONDS", 60),
+        "PLEIN_NOTES_GRACE_SECONDS": _int("PLEIN_NOTES_GRACE_SECONDS", 120, minimum=0),
         "SESSION_COOKIE_NAME": "plein_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

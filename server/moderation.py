@@ -12,8 +12,10 @@ from typing import Callable
 from rooms.audit import Actor
 from rooms.errors import PleinError
 from rooms.evening import Disconnect, Push, Regroup, channel_all, channel_hosts, channel_participant, channel_session
+from rooms.notes import find_session
 from rooms.overview import help_wire, overview
 
+from . import notes
 from .auth import evening, host_links
 from .pushes import send
 
@@ -171,6 +173,24 @@ def _remove(ev, actor: Actor, body: dict):
             [Push("auth:removed", channel_participant(ev.program.slug, participant.id), notice), Disconnect(sids)])
 
 
+def _note_session(ev, actor: Actor, body: dict) -> str:
+    """A brainstorm session's note: any for a moderator, their own session's for a host."""
+    session_id = field(body, "session", str)
+    find_session(ev.program, session_id)
+    if not actor.is_moderator and not actor.hosts(session_id):
+        raise PleinError("host_only", 403)
+    return session_id
+
+
+def _notes_history(ev, actor: Actor, body: dict):
+    return notes.history(ev, _note_session(ev, actor, body)), []
+
+
+def _notes_restore(ev, actor: Actor, body: dict):
+    session_id = _note_session(ev, actor, body)
+    return notes.restore(ev, actor, session_id, field(body, "snapshot", str))
+
+
 def _console(ev, actor: Actor, body: dict):
     return overview(ev), []
 
@@ -193,6 +213,8 @@ ACTIONS: dict[str, Action] = {
     "console": Action(_console),
     "remove": Action(_remove, hosts=True),
     "host:link": Action(_host_link),
+    "notes:history": Action(_notes_history, hosts=True),
+    "notes:restore": Action(_notes_restore, hosts=True),
 }
 
 

@@ -22,27 +22,35 @@ from rooms import yprotocol
 from rooms.cards import CARD_MAX, Cards
 from rooms.errors import PleinError
 from rooms.evening import Push
-from rooms.notes import NoteLimits, NoteStore, access, brainstorms, check_update, find_session
+from rooms.notes import NoteLimits, NoteStore, access, brainstorms, find_session
 from rooms.store import connect
 from rooms.timeline import iso
 
-from .auth import current_participant, evening, is_moderator
+from . import moderation
+from .auth import current_actor, current_participant, evening, is_moderator
 
 log = logging.getLogger("plein.notes")
 bp = Blueprint("notes", __name__)
 TOP_CARDS = 5
+RESYNC_TRIES = 6  # a delayed resync tries this often (1, 2, 4, 8, 10 s apart) while Redis is away
+
+
+# NoteLimits field -> the app setting (environment variable, server/config.py) that sets it
+LIMIT_SETTINGS = {
+    "max_update_bytes": "PLEIN_NOTES_MAX_UPDATE_BYTES", "max_note_bytes": "PLEIN_NOTES_MAX_NOTE_BYTES",
+    "updates_per_second": "PLEIN_NOTES_RATE", "compact_every": "PLEIN_NOTES_COMPACT_EVERY",
+    "resync_seconds": "PLEIN_NOTES_RESYNC_SECONDS", "person_bytes": "PLEIN_NOTES_PERSON_BYTES",
+    "person_bytes_per_minute": "PLEIN_NOTES_PERSON_BYTES_PER_MINUTE",
+    "awareness_clients": "PLEIN_NOTES_AWARENESS_CLIENTS", "awareness_bytes": "PLEIN_NOTES_AWARENESS_BYTES",
+    "snapshots": "PLEIN_NOTES_SNAPSHOTS", "snapshot_seconds": "PLEIN_NOTES_SNAPSHOT_SECONDS",
+    "grace_seconds": "PLEIN_NOTES_GRACE_SECONDS", "rate_limits": "PLEIN_RATE_LIMITS",
+}
 
 
 def init_app(app, r) -> None:
     """The notes' services for this app (a second Redis client that returns bytes)."""
     ev = app.extensions["plein"]
-    limits = NoteLimits(
-        max_update_bytes=app.config["PLEIN_NOTES_MAX_UPDATE_BYTES"],
-        max_note_bytes=app.config["PLEIN_NOTES_MAX_NOTE_BYTES"],
-        updates_per_second=app.config["PLEIN_NOTES_RATE"],
-        compact_every=app.config["PLEIN_NOTES_COMPACT_EVERY"],
-        resync_seconds=app.config["PLEIN_NOTES_RESYNC_SECONDS"],
-    )
+    limits = NoteLimits(**{name: app.config[setting] for name, setting in LIMIT_SETTINGS.items()})
     notes = app.extensions["plein.notes"] = NoteStore(connect(app.config["REDIS_URL"], binary=True), ev.keys, limits)
     app.extensions["plein.cards"] = Cards(r, ev.keys, ev.tz)
     ev.transition_hooks.append(lambda state: state_pushes(ev, notes, state))
@@ -93,6 +101,13 @@ def _who(viewer) -> dict:
         return {"id": viewer.id, "name": viewer.name}
     return {"id": "moderator:" + session.get("moderator_id", "api"),
             "name": session.get("moderator_name") or "Moderator"}
+
+
+def _person() -> str:
+    """Whose budget a message of this socket counts against: the participant (every socket of theirs), or the
+    moderator's sign-in. From the socket's session, set when it connected (no Redis read)."""
+    pid = session.get("socket_pid")
+    return pid if pid else "moderator:" + session.get("moderator_id", "api")
 
 
 def _joined(session_id) -> bool:
@@ -176,12 +191,21 @@ def register(socketio) -> None:
 def _handle(socketio, session_id, data) -> None:
     try:
         _message(session_id, data)
+    except yprotocol.Foreign:
+        _refuse(session_id, PleinError("note_update_foreign"))
     except yprotocol.Malformed:
         _refuse(session_id, PleinError("note_message_malformed"))
+    except yprotocol.Early:
+        # Builds on what the store lacks: from a well-behaved client only after one of its updates was refused
+        # (the rate). The resync brings both, in order.
+        _refuse(session_id, PleinError("note_update_early"))
+        _resync_later(socketio, session_id)
     except PleinError as exc:
         _refuse(session_id, exc)
         if exc.code == "notes_rate_limited":
             _resync_later(socketio, session_id)
+        elif exc.code == "notes_person_minute":
+            _resync_later(socketio, session_id, period=60)
     except redis.RedisError as exc:
         log.warning("notes: %s", exc)
         _refuse(session_id, PleinError("redis_down", 503))
@@ -225,35 +249,42 @@ def _register_cards(socketio) -> None:
         return {"card": data["card"], "voted": voted, "votes": votes}
 
 
-def _resync_later(socketio, session_id: str) -> None:
-    """An update that was refused for the rate or failed on Redis is not lost: at the start of the next second
-    the server sends this socket its sync step 1, which the client answers with everything the store lacks.
-    At most one such resync per socket and second (a Redis key)."""
+def _resync_later(socketio, session_id: str, period: int = 1) -> None:
+    """An update that was refused (the rate, a budget per minute) or failed on Redis is not lost: at the start of
+    the next second (minute) the server sends this socket its sync step 1, which the client answers with
+    everything the store lacks. At most one such resync per socket is waiting (a flag held on the socket itself,
+    like the message order: no Redis needed to decide, so an outage does not start a task per refusal). The task
+    never raises: while Redis is away it logs one line and tries again a little later."""
     app = current_app._get_current_object()
     sid = request.sid
+    flags = request.environ.setdefault("plein.notes.resync", {})
+    if flags.get(session_id):
+        return
+    flags[session_id] = True
     now = time.time()
-    delay = 1.0 - (now - int(now)) + 0.01
-    try:
-        if not store().r.set(store().key(session_id, f"resync:{sid}"), b"1", nx=True, px=int(delay * 1000) + 200):
-            return
-    except redis.RedisError:
-        pass  # Redis away: try the resync anyway
+    delay = period - (now % period) + 0.01
 
     def resync():
         socketio.sleep(delay)
-        with app.app_context():
-            try:
-                # From now on a new refusal schedules the next resync: one refused after this step 1 was
-                # sent (the client's answer to it, say) must not wait for a resync that never comes.
-                store().r.delete(store().key(session_id, f"resync:{sid}"))
-            except redis.RedisError:
-                pass
-            try:
-                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))), to=sid)
-            except redis.RedisError:
-                socketio.sleep(1.0)
-                socketio.emit("notes:message", (session_id, yprotocol.step1(store().state_vector(session_id))),
-                              to=sid)
+        try:
+            with app.app_context():
+                for attempt in range(RESYNC_TRIES):
+                    try:
+                        step1 = yprotocol.step1(store().state_vector(session_id))
+                        # From now on a new refusal schedules the next resync: one refused after this step 1 was
+                        # sent (the client's answer to it, say) must not wait for a resync that never comes.
+                        flags[session_id] = False
+                        socketio.emit("notes:message", (session_id, step1), to=sid)
+                        return
+                    except redis.RedisError as exc:
+                        if attempt == 0:
+                            log.warning("notes: resync of %s waits for Redis (%s)", session_id, exc)
+                        socketio.sleep(min(2 ** attempt, 10))
+                log.warning("notes: resync of %s given up; the client's own resync heals it", session_id)
+        except Exception:  # a background task must not die with a traceback nobody reads; say it once
+            log.warning("notes: resync of %s failed", session_id, exc_info=True)
+        finally:
+            flags[session_id] = False
     socketio.start_background_task(resync)
 
 
@@ -294,7 +325,7 @@ def _message(session_id, data) -> None:
             raise yprotocol.Malformed("state vector") from None
         emit("notes:message", (session_id, yprotocol.step2(diff)))
     elif msg.kind == "awareness":
-        notes.allow_awareness(session_id, request.sid)
+        notes.allow_awareness(session_id, _person())
         notes.remember_awareness(session_id, request.sid, msg.awareness)
         emit("notes:message", (session_id, bytes(data)), to=channel, include_self=False)
     elif msg.kind == "query":
@@ -302,13 +333,15 @@ def _message(session_id, data) -> None:
     else:  # step2 or update
         if msg.payload == yprotocol.EMPTY_UPDATE:
             return
-        acc = access(evening(), _viewer(), session_id)
-        if acc.readonly:
+        viewer = _viewer()
+        acc = access(evening(), viewer, session_id, grace=notes.limits.grace_seconds)
+        if acc.readonly and not acc.late:
             raise PleinError(acc.reason, 409)
-        if len(msg.payload) > notes.limits.max_update_bytes:
-            raise PleinError("note_update_too_large", 413, max=notes.limits.max_update_bytes)
-        check_update(msg.payload)
-        _, length = notes.append(session_id, request.sid, msg.payload)  # stored before anyone hears of it
+        stored = notes.append(session_id, _who(viewer), msg.payload)  # stored before anyone hears of it
+        if stored is None:
+            return  # nothing the note had not got
+        _, length, _ = stored
+        # The others get the update as the client's Yjs wrote it (what the store keeps is re-encoded by yrs).
         emit("notes:message", (session_id, yprotocol.update(msg.payload)), to=channel, include_self=False)
         if length >= notes.limits.compact_every:
             try:
@@ -353,7 +386,46 @@ def state_pushes(ev, notes: NoteStore, state) -> list[Push]:
     return out
 
 
+# -- history and restore (actions of server/moderation.py: moderators, and the session's host) --------------
+
+def history(ev, session_id: str) -> dict:
+    """The note's snapshots and who wrote how much (times in the event's time zone)."""
+    data = store().history(session_id)
+    for snap in data["snapshots"]:
+        snap["at"] = iso(snap["at"], ev.tz) if snap["at"] else None
+    return {"session": session_id, **data}
+
+
+def restore(ev, actor, session_id: str, snapshot_id) -> tuple[dict, list[Push]]:
+    """Bring a note back to a snapshot: stored as an edit of the server's, relayed to every open client."""
+    notes = store()
+    update = notes.restore(session_id, snapshot_id, {"id": f"restore:{actor.id or actor.kind}", "name": actor.name})
+    ev.audit.record(actor, "notes_restore", {"session": session_id, "snapshot": snapshot_id})
+    try:
+        notes.compact(session_id)  # what the restore removed stops counting towards the note's size at once
+    except Exception:
+        log.exception("compaction of %s after a restore", session_id)
+    pushes = []
+    if update != yprotocol.EMPTY_UPDATE:
+        pushes.append(Push("notes:message", channel_note(ev.program.slug, session_id),
+                           (session_id, yprotocol.update(update))))
+    return {"session": session_id, "snapshot": snapshot_id, "text": notes.text(session_id)}, pushes
+
+
 # -- HTTP ---------------------------------------------------------------------------------------
+
+@bp.get("/api/events/<slug>/notes/<session_id>/history")
+def note_history(session_id):
+    return jsonify(moderation.run("notes:history", current_actor(), {"session": session_id}))
+
+
+@bp.post("/api/events/<slug>/notes/<session_id>/restore")
+def note_restore(session_id):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise PleinError("bad_json")
+    return jsonify(moderation.run("notes:restore", current_actor(), {**body, "session": session_id}))
+
 
 @bp.url_value_preprocessor
 def check_slug(endpoint, values):

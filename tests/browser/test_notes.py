@@ -83,7 +83,9 @@ def save_screenshot(page, name: str):
     shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
 
 
-def test_two_write_together_third_reads_then_closed_and_exported(server, new_page):
+def test_two_write_together_third_reads_then_closed_and_exported(start_server, new_page):
+    # No grace after the round (PLEIN_NOTES_GRACE_SECONDS), so that a change made after it is refused at once.
+    server = start_server(env={"PLEIN_NOTES_GRACE_SECONDS": "0"})
     anna_w = new_page(viewport=LAPTOP)
     bert_w = new_page(viewport=LAPTOP)
     carla_w = new_page(viewport=LAPTOP)

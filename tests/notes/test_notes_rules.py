@@ -37,14 +37,15 @@ def wait_code(client, code: str, timeout: float = 5.0):
 
 
 def test_who_may_see_a_note_and_when_it_is_writable(notes_server, note_clients, listen, redis_url):
-    server = notes_server()
+    server = notes_server(env={"PLEIN_NOTES_GRACE_SECONDS": "0"})  # no grace for offline edits after the round
     anna, bram = seat(server, "Anna", "idee"), seat(server, "Bram", "ander")
     talker = seat(server, "Cor", "praat")
     a = note_clients(server.url, anna["token"])
     answer = a.join()
     assert answer["readonly"] is True and answer["reason"] == "notes_not_open" and answer["round"] == "ronde-1"
     assert answer["limits"] == {"max_update_bytes": 32768, "max_note_bytes": 1048576, "updates_per_second": 60,
-                                "card_max_chars": 280, "resync_seconds": 15}
+                                "card_max_chars": 280, "resync_seconds": 15, "person_bytes": 262144,
+                                "person_bytes_per_minute": 65536, "awareness_clients": 2, "awareness_bytes": 2048}
     a.wait_synced()
     # before the round: refused, nothing stored
     a.insert(0, "te vroeg")

@@ -59,6 +59,20 @@ def wait_converged(clients, redis_url, timeout=30.0) -> str:
         time.sleep(0.1)
 
 
+def two_servers(notes_server, note_clients, n: int, env: dict, reconnect: bool = True):
+    """Two servers on one Redis, n participants in the note, the round started, n clients joined and synced
+    (alternating between the servers). Returns (one, two, people, clients)."""
+    one, two = notes_server(env=env), notes_server(env=env)
+    people = [seat(one, f"Schrijver {i}") for i in range(n)]
+    assert one.clock("start").status_code == 200
+    clients = [note_clients((one if i % 2 else two).url, p["token"], name=f"c{i}", reconnect=reconnect)
+               for i, p in enumerate(people)]
+    for c in clients:
+        c.join()
+        c.wait_synced()
+    return one, two, people, clients
+
+
 def edit_loop(client, rng, tag, count, pause=(0.02, 0.05), log=None):
     for _ in range(count):
         client.random_edit(rng, tag)
@@ -97,14 +111,7 @@ def test_ten_clients_through_two_servers_converge_to_the_text_in_redis(notes_ser
 
 
 def test_restart_of_a_server_in_the_middle_of_editing_loses_nothing(notes_server, note_clients, redis_url):
-    one, two = notes_server(env=FAST), notes_server(env=FAST)
-    people = [seat(one, f"Schrijver {i}") for i in range(10)]
-    assert one.clock("start").status_code == 200
-    clients = [note_clients((one if i % 2 else two).url, p["token"], name=f"c{i}", reconnect=True)
-               for i, p in enumerate(people)]
-    for c in clients:
-        c.join()
-        c.wait_synced()
+    one, two, people, clients = two_servers(notes_server, note_clients, 10, FAST)
     offline: list[str] = []
     threads = [threading.Thread(target=edit_loop, args=(c, random.Random(100 + i), chr(ord("A") + i), 120,
                                                         (0.02, 0.05), offline))

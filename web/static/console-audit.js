@@ -49,6 +49,7 @@ export function auditLog(ctx) {
       case "host": return tr(d.host ? "audit_host_on" : "audit_host_off", { name: person, title: sessionTitle(d.session) });
       case "help_answer": return tr("audit_help_answer", { name: person, text: d.text });
       case "help_done": return tr("audit_help_done", { name: person });
+      case "notes_restore": return tr("audit_notes_restore", { title: sessionTitle(d.session) });
       case "rotate_key": return tr("audit_rotate_key");
       case "remove": return tr("audit_remove", { name: person });
       case "host_link": return tr("audit_host_link", { title: sessionTitle(d.session) });

@@ -14,6 +14,7 @@ import { liveOverview } from "./console.js";
 import { helpDesk } from "./console-help.js";
 import { auditLog } from "./console-audit.js";
 import { moderatorControls } from "./mod-controls.js";
+import { noteHistory } from "./notes-history.js";
 
 const config = readConfig();
 const tr = translator(config.strings);
@@ -418,6 +419,11 @@ function tick() {
 const overview = liveOverview({ tr, time, call, feedback: feedback(qs("#console-ok"), qs("#console-error")) });
 const help = helpDesk({ tr, time, call });
 const audit = auditLog({ tr, time, phases: config.event && config.event.phases });
+const timeWithSeconds = timeFormatter(config.lang, config.timezone, { seconds: true });
+for (const item of qsa(".mod-notes__item")) {
+  const session = { id: item.dataset.session, title: qs(".mod-notes__title", item).textContent };
+  item.append(noteHistory({ tr, time: timeWithSeconds, base, session }).node);
+}
 const controls = moderatorControls({ config, tr, time, call, onRotated: () => reconnect() });
 
 /** The console's overview (push or GET): every panel takes its part; the clock takes its state. */

@@ -6,6 +6,8 @@
 
 import { askDialog, attr, el, qs, setText, show } from "./helpers.js";
 import { getJson } from "./seats.js";
+import { timeFormatter } from "./clock.js";
+import { noteHistory } from "./notes-history.js";
 
 const REMOTE = "plein-remote"; // origin of changes that came from the server: never sent back, never undone
 const MSG_SYNC = 0;
@@ -49,6 +51,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     redo: qs("#notes-redo"),
     download: qs("#notes-download"),
     editor: qs("#notes-editor"),
+    history: qs("#notes-history"),
     errorBox: qs("#notes-error-box"),
     error: qs("#notes-error"),
     kept: qs("#notes-kept"),
@@ -74,6 +77,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
   let autoSession = null; // the brainstorm the clock has put this participant in now
   let yieldWanted = false;
   let yieldLoadedFor = null;
+  let hosting = []; // session ids this participant hosts (from their state)
+  let historyFor = null; // the session whose history block is shown
   const cardNodes = new Map(); // card id -> {node, key, draft}: a card's element is rebuilt only when it changed
   const exposed = { note: null, yield: null };
   window.plein = Object.assign(window.plein || {}, { notes: exposed });
@@ -428,10 +433,13 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     } else if (code === "notes_closed") {
       setReadOnly(n, true, code);
       if (n.sent) reloadAfterRefusal(n, readonlyText(code));
-    } else if (code === "notes_rate_limited" || code === "redis_down") {
+    } else if (code === "notes_rate_limited" || code === "redis_down" || code === "note_update_early") {
       // Not stored; the server sends its step 1 within a second and our answer brings what it lacks.
       showError(code === "redis_down" ? (data.message || code) : tr("notes_rate_limited"), true);
-    } else if (code === "note_update_too_large" || code === "note_too_large") {
+    } else if (code === "notes_person_minute") {
+      // Not stored yet: at the next minute the server asks (step 1) for what it lacks.
+      showError(data.message || code, true);
+    } else if (code === "note_update_too_large" || code === "note_too_large" || code === "notes_person_full") {
       // Only when the server counts more than this page could (its limits are in the join's answer).
       if (n.sent) reloadAfterRefusal(n, data.message || code);
     } else if (code === "notes_not_joined") {
@@ -789,7 +797,20 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
 
   // -- following the clock ---------------------------------------------------------------------------------
 
+  /** The session's host may bring the note back to an earlier version (the server keeps one a minute). */
+  function renderHistory() {
+    const session = note && hosting.includes(note.session) ? note.session : null;
+    if (session === historyFor) return;
+    historyFor = session;
+    view.history.replaceChildren();
+    show(view.history, Boolean(session));
+    if (!session) return;
+    const time = timeFormatter(config.lang, config.timezone, { seconds: true });
+    view.history.append(noteHistory({ tr, time, base, session: { id: session, title: note.title } }).node);
+  }
+
   function render() {
+    renderHistory();
     // In the closing plenary the yield takes the notes' place, unless the participant opened a note to read.
     const yieldShown = yieldWanted && !(note && note.explicit);
     if (yieldShown && note) closeNote(); // the yield holds that text too; no need to stay subscribed
@@ -802,6 +823,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
 
   function state(s) {
     if (!s) return;
+    if (Array.isArray(s.hosting)) hosting = s.hosting; // personal states carry it; shared transition pushes not
     const session = s.status === "running" && s.room && s.room.session;
     const brainstorm = session && session.kind === "brainstorm" ? session : null;
     autoSession = brainstorm ? brainstorm.id : null;
