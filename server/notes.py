@@ -23,6 +23,7 @@ from rooms.cards import CARD_MAX, Cards
 from rooms.errors import PleinError
 from rooms.evening import Push
 from rooms.notes import NoteLimits, NoteStore, access, brainstorms, find_session
+from rooms.storage import storage_error
 from rooms.store import connect
 from rooms.timeline import iso
 
@@ -208,7 +209,7 @@ def _handle(socketio, session_id, data) -> None:
             _resync_later(socketio, session_id, period=60)
     except redis.RedisError as exc:
         log.warning("notes: %s", exc)
-        _refuse(session_id, PleinError("redis_down", 503))
+        _refuse(session_id, storage_error(exc))  # full, or out of reach: said as such
         _resync_later(socketio, session_id)
 
 
@@ -221,14 +222,14 @@ def _register_cards(socketio) -> None:
 
     @socketio.on("cards:add")
     def on_cards_add(data=None):
-        viewer, acc = _writable(data)
+        viewer, acc = _writable(data, limit="card")
         card = cards().add(acc.session.id, _who(viewer), data.get("text"))
         _card_changed(acc.session.id, card)
         return {"card": card}
 
     @socketio.on("cards:edit")
     def on_cards_edit(data=None):
-        viewer, acc = _writable(data)
+        viewer, acc = _writable(data, limit="card")
         card = cards().edit(acc.session.id, data.get("card"), _who(viewer)["id"], data.get("text"))
         _card_changed(acc.session.id, card)
         return {"card": card}
@@ -243,7 +244,7 @@ def _register_cards(socketio) -> None:
 
     @socketio.on("cards:vote")
     def on_cards_vote(data=None):
-        viewer, acc = _writable(data)
+        viewer, acc = _writable(data, limit="vote")
         voted, votes = cards().vote(acc.session.id, data.get("card"), _who(viewer)["id"])
         _card_changed(acc.session.id, cards().get(acc.session.id, data["card"]))
         return {"card": data["card"], "voted": voted, "votes": votes}
@@ -288,11 +289,17 @@ def _resync_later(socketio, session_id: str, period: int = 1) -> None:
     socketio.start_background_task(resync)
 
 
-def _writable(data):
+def _writable(data, limit: str | None = None):
+    """The viewer and their access to a session's cards, refused when read-only; a participant's action counts
+    against their per-person `limit` (rooms/limits.py) and waits when Redis is nearly full."""
     viewer = _viewer()
     acc = access(evening(), viewer, _body(data).get("session"))
     if acc.readonly:
         raise PleinError(acc.reason, 409)
+    if viewer is not None:
+        evening().storage.guard()
+        if limit:
+            evening().limits.take(limit, viewer.id)
     return viewer, acc
 
 
@@ -337,6 +344,8 @@ def _message(session_id, data) -> None:
         acc = access(evening(), viewer, session_id, grace=notes.limits.grace_seconds)
         if acc.readonly and not acc.late:
             raise PleinError(acc.reason, 409)
+        if viewer is not None:
+            evening().storage.guard()  # a nearly full Redis keeps its last room for the moderators
         stored = notes.append(session_id, _who(viewer), msg.payload)  # stored before anyone hears of it
         if stored is None:
             return  # nothing the note had not got

@@ -12,7 +12,7 @@ import redis
 import requests
 from pycrdt import Doc, Map, Text
 
-from notes_support import seat
+from notes_support import mute, seat
 from rooms import yprotocol
 from support import SLUG
 from test_notes_rules import codes, stored, wait_code
@@ -261,3 +261,21 @@ def test_a_kill_straddling_the_end_of_the_round_loses_no_marker(notes_server, no
             break
         time.sleep(0.2)
     assert not lost, f"{len(lost)} of {len(typed)} markers lost: {lost[:10]}"
+
+
+def test_votes_and_cards_are_limited_per_person(notes_server, listen):
+    """Issue 9, item 5: one participant toggling a vote or posting cards as fast as a script can is refused
+    with a code past the burst (PLEIN_LIMIT_VOTE, PLEIN_LIMIT_CARD); someone else votes on."""
+    server = notes_server()
+    anna, bram = seat(server, "Anna"), seat(server, "Bram")
+    server.clock("start")
+    a, b = mute(listen(server, anna["token"])), mute(listen(server, bram["token"]))
+    codes = [("ok" if "card" in r else r["error"]["code"])
+             for r in (a.call("cards:add", {"session": "idee", "text": f"idee {i}"}) for i in range(12))]
+    assert codes[:10] == ["ok"] * 10 and codes[-1] == "rate_limited"
+    card = b.call("cards:list", {"session": "idee"})["cards"][0]["id"]
+    answers = [a.call("cards:vote", {"session": "idee", "card": card}) for _ in range(40)]
+    refused = [r for r in answers if "error" in r]
+    assert refused and {r["error"]["code"] for r in refused} == {"rate_limited"} and len(answers) - len(refused) <= 32
+    assert "seconden" in refused[0]["error"]["message"]
+    assert b.call("cards:vote", {"session": "idee", "card": card})["voted"] is True
