@@ -69,6 +69,25 @@ def channel_hosts(slug: str, session_id: str) -> str:
     return f"{slug}:hosts:{session_id}"
 
 
+def channel_note(slug: str, session_id: str) -> str:
+    """Socket.IO room of the participants' sockets that joined one session's note (its updates and cards)."""
+    return f"{slug}:notes:{session_id}"
+
+
+def channel_note_moderators(slug: str, session_id: str, fingerprint: str) -> str:
+    """The same for moderators signed in with the current key: after a rotation the old sockets stay in a room
+    that no note update or card reaches any more."""
+    return f"{slug}:notes-moderators:{fingerprint[:16]}:{session_id}"
+
+
+def note_of(slug: str, channel: str) -> str | None:
+    """The session id of a note room (either kind), else None."""
+    for prefix in (f"{slug}:notes:", f"{slug}:notes-moderators:"):
+        if channel.startswith(prefix):
+            return channel[len(prefix):].split(":")[-1]
+    return None
+
+
 def channel_participant(slug: str, pid: str) -> str:
     """Socket.IO room of one participant's sockets (all tabs), for personal messages."""
     return f"{slug}:participant:{pid}"
@@ -76,10 +95,10 @@ def channel_participant(slug: str, pid: str) -> str:
 
 @dataclass(frozen=True)
 class Push:
-    """One message to send: event name, Socket.IO room, payload."""
+    """One message to send: event name, Socket.IO room (or rooms: one message to all of them), payload."""
 
     event: str
-    to: str
+    to: str | list[str]
     data: dict
 
 
@@ -171,6 +190,11 @@ class Evening:
     def moderator_fingerprint(self) -> str:
         """What a moderator's session cookie holds instead of the key itself."""
         return hmac.new(self.secret.encode(), self.moderator_key.encode(), "sha256").hexdigest()
+
+    def note_rooms(self, session_id: str) -> list[str]:
+        """Where a note's updates and cards go: its participants' sockets and the current key's moderators."""
+        slug = self.program.slug
+        return [channel_note(slug, session_id), channel_note_moderators(slug, session_id, self.moderator_fingerprint())]
 
     def moderators_channel(self) -> str:
         """The Socket.IO room of the moderators signed in with the current key."""
@@ -414,7 +438,9 @@ class Evening:
         """Move the participant's sockets to their new sessions and send them their state (a new room if the
         change was in the running round)."""
         slug = self.program.slug
-        leave = tuple(channel_session(slug, s) for r, s in before.items() if after.get(r) != s)
+        # Out of a session is out of its note too: its updates and cards no longer reach these sockets.
+        leave = tuple(c for r, s in before.items() if after.get(r) != s
+                      for c in (channel_session(slug, s), channel_note(slug, s)))
         enter = tuple(channel_session(slug, s) for r, s in after.items() if before.get(r) != s)
         if not leave and not enter:
             return []

@@ -21,7 +21,7 @@ from flask_socketio import emit, join_room, leave_room, rooms
 from rooms import yprotocol
 from rooms.cards import CARD_MAX, Cards
 from rooms.errors import PleinError
-from rooms.evening import Push
+from rooms.evening import Push, channel_note, channel_note_moderators, note_of
 from rooms.notes import NoteLimits, NoteStore, access, brainstorms, find_session
 from rooms.storage import storage_error
 from rooms.store import connect
@@ -66,11 +66,6 @@ def cards() -> Cards:
     return current_app.extensions["plein.cards"]
 
 
-def channel_note(slug: str, session_id: str) -> str:
-    """Socket.IO room of the sockets that joined one session's note."""
-    return f"{slug}:notes:{session_id}"
-
-
 def both(code: str) -> str:
     """A message in Dutch and English at once (for a push that reaches sockets of both languages)."""
     err = PleinError(code)
@@ -111,8 +106,16 @@ def _person() -> str:
     return pid if pid else "moderator:" + session.get("moderator_id", "api")
 
 
+def _room(session_id: str) -> str:
+    """The note room this socket joins: the participants', or the current key's moderators'."""
+    ev = evening()
+    if session.get("socket_role") == "moderator":
+        return channel_note_moderators(ev.program.slug, session_id, session.get("socket_moderator") or "")
+    return channel_note(ev.program.slug, session_id)
+
+
 def _joined(session_id) -> bool:
-    return isinstance(session_id, str) and channel_note(evening().program.slug, session_id) in rooms()
+    return isinstance(session_id, str) and _room(session_id) in rooms()
 
 
 def _body(data) -> dict:
@@ -148,10 +151,9 @@ def register(socketio) -> None:
         viewer = _viewer()
         acc = access(ev, viewer, _body(data).get("session"))
         sid = acc.session.id
-        channel = channel_note(ev.program.slug, sid)
-        join_room(channel)
+        join_room(_room(sid))
         emit("notes:message", (sid, yprotocol.step1(store().state_vector(sid))))
-        emit("notes:message", (sid, yprotocol.query_awareness()), to=channel, include_self=False)
+        emit("notes:message", (sid, yprotocol.query_awareness()), to=ev.note_rooms(sid), include_self=False)
         return {"session": sid, "title": acc.session.title, "round": acc.round.id, "readonly": acc.readonly,
                 "reason": acc.reason, "message": PleinError(acc.reason).message(_lang()) if acc.reason else None,
                 "cards": cards().list(sid, _who(viewer)["id"]),
@@ -239,7 +241,7 @@ def _register_cards(socketio) -> None:
         viewer, acc = _writable(data)
         cards().withdraw(acc.session.id, data.get("card"), _who(viewer)["id"])
         emit("cards:removed", {"session": acc.session.id, "card": data["card"]},
-             to=channel_note(evening().program.slug, acc.session.id))
+             to=evening().note_rooms(acc.session.id))
         return {"ok": True, "card": data["card"]}
 
     @socketio.on("cards:vote")
@@ -305,8 +307,7 @@ def _writable(data, limit: str | None = None):
 
 def _card_changed(session_id: str, card: dict) -> None:
     card = {k: v for k, v in card.items() if k != "voted"}
-    emit("cards:changed", {"session": session_id, "card": card},
-         to=channel_note(evening().program.slug, session_id))
+    emit("cards:changed", {"session": session_id, "card": card}, to=evening().note_rooms(session_id))
 
 
 def _refuse(session_id, exc: PleinError) -> None:
@@ -323,7 +324,7 @@ def _message(session_id, data) -> None:
     if len(data) > notes.limits.max_update_bytes + 16:  # room for the message's own header
         raise PleinError("note_update_too_large", 413, max=notes.limits.max_update_bytes)
     msg = yprotocol.decode(data)
-    channel = channel_note(evening().program.slug, session_id)
+    channel = evening().note_rooms(session_id)
     if msg.kind == "step1":
         yprotocol.decode_state_vector(msg.payload)
         try:
@@ -361,20 +362,20 @@ def _message(session_id, data) -> None:
 
 def _drop(session_id: str) -> None:
     """Leave a note's room and tell the others to drop this socket's cursors."""
-    channel = channel_note(evening().program.slug, session_id)
     removal = store().forget_awareness(session_id, request.sid)
     if removal:
-        emit("notes:message", (session_id, removal), to=channel, include_self=False)
-    leave_room(channel)
+        emit("notes:message", (session_id, removal), to=evening().note_rooms(session_id), include_self=False)
+    leave_room(_room(session_id))
 
 
 def on_disconnect() -> None:
     """Called from the disconnect handler: every note this socket had joined."""
-    prefix = channel_note(evening().program.slug, "")
+    slug = evening().program.slug
     for channel in list(rooms()):
-        if channel.startswith(prefix):
+        session_id = note_of(slug, channel)
+        if session_id:
             try:
-                _drop(channel[len(prefix):])
+                _drop(session_id)
             except Exception:  # a disconnect must finish even if Redis is away
                 log.exception("notes: leaving %s", channel)
 
@@ -384,7 +385,7 @@ def state_pushes(ev, notes: NoteStore, state) -> list[Push]:
     out = []
     for rnd, s in brainstorms(ev.program):
         acc = access(ev, None, s.id, state)
-        channel = channel_note(ev.program.slug, s.id)
+        channel = ev.note_rooms(s.id)
         out.append(Push("notes:state", channel, {
             "session": s.id, "readonly": acc.readonly, "reason": acc.reason,
             "message": both(acc.reason) if acc.reason else None}))
@@ -416,7 +417,7 @@ def restore(ev, actor, session_id: str, snapshot_id) -> tuple[dict, list[Push]]:
         log.exception("compaction of %s after a restore", session_id)
     pushes = []
     if update != yprotocol.EMPTY_UPDATE:
-        pushes.append(Push("notes:message", channel_note(ev.program.slug, session_id),
+        pushes.append(Push("notes:message", ev.note_rooms(session_id),
                            (session_id, yprotocol.update(update))))
     return {"session": session_id, "snapshot": snapshot_id, "text": notes.text(session_id)}, pushes
 
