@@ -5,6 +5,8 @@ Keys under `plein:{<slug>}:`:
 - `card:<session>:<id>`: hash text, author_id, author_name, created_at, updated_at (epoch seconds).
 - `card-votes:<session>:<id>`: set of the ids of who voted for it (one vote each, toggled atomically).
 - `card-authors:<session>`: hash author id -> how many cards they have up (at most CARDS_PER_PERSON).
+- `cards-hidden:<session>`: the ids a moderator or the session's host hid, scored as in `cards:<session>`: out of
+  every list, vote, yield and export; kept (and in the audit log) until shown again.
 Display order: votes descending, then oldest first.
 """
 from __future__ import annotations
@@ -32,9 +34,9 @@ redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
 return 1
 """
 
-# Toggle a vote; {voted (0|1), votes}, or -1 when the card is gone.
+# Toggle a vote; {voted (0|1), votes}, or -1 when the card is gone (or hidden: not in the index KEYS[3]).
 _VOTE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 0 or not redis.call('ZSCORE', KEYS[3], ARGV[2]) then return -1 end
 local voted
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   redis.call('SREM', KEYS[2], ARGV[1]); voted = 0
@@ -59,6 +61,20 @@ return 1
 """
 
 
+# Hide (ARGV[2] = '1') or show again ('0') a card: move its id between the index KEYS[2] and the hidden set
+# KEYS[3], keeping its score (creation time). KEYS[1]: the card. 1 moved, 0 already so, -1 no such card.
+_HIDE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local from, to = KEYS[2], KEYS[3]
+if ARGV[2] == '0' then from, to = KEYS[3], KEYS[2] end
+local score = redis.call('ZSCORE', from, ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', from, ARGV[1])
+redis.call('ZADD', to, score, ARGV[1])
+return 1
+"""
+
+
 class Cards:
     def __init__(self, r: redis.Redis, keys: Keys, tz, now=time.time):
         self.r = r
@@ -68,9 +84,13 @@ class Cards:
         self._vote = r.register_script(_VOTE)
         self._own = r.register_script(_OWN)
         self._add = r.register_script(_ADD)
+        self._hide = r.register_script(_HIDE)
 
     def _index(self, session_id: str) -> str:
         return self.keys("cards", session_id)
+
+    def _hidden(self, session_id: str) -> str:
+        return self.keys("cards-hidden", session_id)
 
     def _card(self, session_id: str, card_id: str) -> str:
         return self.keys("card", session_id, card_id)
@@ -150,10 +170,24 @@ class Cards:
     def withdraw(self, session_id: str, card_id, author_id: str) -> None:
         self._own_action(session_id, card_id, author_id, "")
 
+    def hide(self, session_id: str, card_id, hidden: bool) -> dict:
+        """Take a card out of the session (or put it back) for everyone; returns it as it is (not its votes' owner)."""
+        if not isinstance(card_id, str) or not card_id:
+            raise PleinError("bad_field", field="card")
+        moved = self._hide(keys=[self._card(session_id, card_id), self._index(session_id), self._hidden(session_id)],
+                           args=[card_id, "1" if hidden else "0"])
+        if moved == -1:
+            raise PleinError("unknown_card", 404)
+        return self.get(session_id, card_id)
+
+    def hidden(self, session_id: str) -> list[str]:
+        return self.r.zrange(self._hidden(session_id), 0, -1)
+
     def vote(self, session_id: str, card_id, voter: str) -> tuple[bool, int]:
         if not isinstance(card_id, str) or not card_id:
             raise PleinError("bad_field", field="card")
-        result = self._vote(keys=[self._card(session_id, card_id), self._votes(session_id, card_id)], args=[voter])
+        result = self._vote(keys=[self._card(session_id, card_id), self._votes(session_id, card_id),
+                                  self._index(session_id)], args=[voter, card_id])
         if result == -1:
             raise PleinError("unknown_card", 404)
         return bool(result[0]), int(result[1])

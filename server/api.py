@@ -174,6 +174,13 @@ def reissue_host_link(session_id):
     return jsonify(moderation.run("host:link", current_actor(), {"session": session_id}))
 
 
+@bp.post("/api/events/<slug>/sessions/<session_id>/cards/<card_id>/hide")
+def hide_card(session_id, card_id):
+    """Hide an idea card, or show it again with {"hidden": false} (moderators, the session's host)."""
+    body = {"hidden": True, **json_body()} if request.content_length else {"hidden": True}
+    return jsonify(moderation.run("cards:hide", current_actor(), {**body, "session": session_id, "card": card_id}))
+
+
 @bp.post("/api/events/<slug>/participants/<pid>/remove")
 def remove_participant(pid):
     """Take a participant out of the evening (moderator, or the host of the room they are in)."""

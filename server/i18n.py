@@ -263,6 +263,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "confirm_shorten_title": "'{title}' {n} minuten korter maken?",
         "confirm_extend_text": "Alles wat hierna komt schuift mee, voor iedereen.",
         "confirm_extend_button": "Ja, pas aan",
+        "cards_hide": "Verbergen",
+        "cards_hide_title": "Deze kaart verbergen?",
+        "cards_hide_ask": "De kaart verdwijnt voor iedereen, ook uit de opbrengst en de exports. Het logboek van de "
+                          "moderatoren bewaart de tekst.",
+        "cards_hidden": "Kaart verborgen.",
+        "audit_card_hide": "Verborg de kaart van {name}: {text}",
+        "audit_card_show": "Toonde de kaart van {name} weer: {text}",
         "invite_title": "Uitnodiging",
         "invite_join": "Doe mee",
         "invite_join_hint": "Scan de code met je telefoon of typ het adres in je browser. Je hebt alleen een naam "
@@ -782,6 +789,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "confirm_shorten_title": "Make '{title}' {n} minutes shorter?",
         "confirm_extend_text": "Everything after it moves along, for everyone.",
         "confirm_extend_button": "Yes, change it",
+        "cards_hide": "Hide",
+        "cards_hide_title": "Hide this card?",
+        "cards_hide_ask": "The card disappears for everyone, also from the yield and the exports. The moderators' log "
+                          "keeps its text.",
+        "cards_hidden": "Card hidden.",
+        "audit_card_hide": "Hid {name}'s card: {text}",
+        "audit_card_show": "Showed {name}'s card again: {text}",
         "invite_title": "Invitation",
         "invite_join": "Join",
         "invite_join_hint": "Scan the code with your phone or type the address in your browser. All you need is a "

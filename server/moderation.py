@@ -182,6 +182,19 @@ def _note_session(ev, actor: Actor, body: dict) -> str:
     return session_id
 
 
+def _card_hide(ev, actor: Actor, body: dict):
+    """Hide an idea card (or show it again): out of every list, vote, yield and export; the audit keeps its text."""
+    session_id = _note_session(ev, actor, body)
+    hidden = field(body, "hidden", bool)
+    card = notes.cards().hide(session_id, field(body, "card", str), hidden)
+    ev.audit.record(actor, "card_hide", {"session": session_id, "card": card["id"], "hidden": hidden,
+                                         "text": card["text"], "participant": card["author"]})
+    rooms = ev.note_rooms(session_id)
+    if hidden:
+        return card, [Push("cards:removed", rooms, {"session": session_id, "card": card["id"]})]
+    return card, [Push("cards:changed", rooms, {"session": session_id, "card": card})]
+
+
 def _notes_history(ev, actor: Actor, body: dict):
     return notes.history(ev, _note_session(ev, actor, body)), []
 
@@ -214,6 +227,7 @@ ACTIONS: dict[str, Action] = {
     "remove": Action(_remove, hosts=True),
     "host:link": Action(_host_link),
     "notes:history": Action(_notes_history, hosts=True),
+    "cards:hide": Action(_card_hide, hosts=True),
     "notes:restore": Action(_notes_restore, hosts=True),
 }
 

@@ -576,6 +576,26 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     });
   }
 
+  /** The session's host takes a card out (after asking): gone for everyone, kept in the audit log. */
+  function hideButton(n, card) {
+    const button = el("button", { class: "button button--quiet button--small", type: "button", "data-do": "hide" },
+      tr("cards_hide"));
+    button.addEventListener("click", async () => {
+      const sure = await askDialog({ title: tr("cards_hide_title"), text: tr("cards_hide_ask"), confirm: tr("cards_hide"),
+        cancel: tr("cards_cancel"), danger: true, focusBack: () => view.cardsText });
+      if (!sure) return;
+      const ack = await cardsCall("mod:cards:hide", { session: n.session, card: card.id, hidden: true });
+      if (ack.error) {
+        setText(view.cardsError, ack.error.message);
+        return;
+      }
+      n.cards.delete(card.id);
+      renderCards();
+      setText(view.cardsOk, tr("cards_hidden"));
+    });
+    return button;
+  }
+
   const order = (a, b) => (b.votes - a.votes) || String(a.created_at).localeCompare(String(b.created_at))
     || String(a.id).localeCompare(String(b.id));
 
@@ -713,7 +733,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       el("div", { class: "card-item__meta" },
         vote,
         el("span", { class: "card-item__by" }, tr("cards_by", { name: (card.author && card.author.name) || "?" })),
-        actions));
+        actions,
+        !own && hosting.includes(n.session) ? hideButton(n, card) : null));
     cardNodes.set(card.id, { node, key, draft: editing && known ? known.draft : undefined });
     return node;
   }
