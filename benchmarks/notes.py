@@ -29,6 +29,7 @@ import time
 import requests
 
 from transitions import KEY, ROOT, SLUG, bench_done, bench_redis, free_port, percentile
+from transitions import start_worker as start_bench_worker
 
 sys.path.insert(0, str(ROOT / "tests" / "notes"))
 PROGRAM = ROOT / "tests" / "data" / "notes.toml"
@@ -36,15 +37,8 @@ SESSION = "idee"
 
 
 def start_worker(port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--program",
-                             str(PROGRAM)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-            return proc
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise SystemExit("plein serve did not start")
+    """A worker on the notes program."""
+    return start_bench_worker(port, env, PROGRAM)
 
 
 def editors_process(indices, tokens, bases, redis_url, args, ready, typed, results) -> None:
