@@ -20,6 +20,9 @@ Storage per note (keys under `plein:{<slug>}:notes:<session>:`):
   A moderator or the session's host restores one (`restore`, one at a time: `restoring` lock): the server
   edits its own copy of the note to that text and stores and relays the edit as an ordinary update, so open
   clients converge.
+- `owners`: hash Yjs client id -> the person who first wrote with it, so that a moderator or the session's
+  host can take everything one person wrote out of the note (`hide_contributions`: a delete of all that
+  client's items, stored and relayed like a restore; the text taken out goes to the audit log).
 
 The note = snapshot + every stream entry, applied into a pycrdt Doc in stream order. An update is stored
 only if it integrates at once into the note as stored (`yprotocol.check_integrates`: no gap, no unknown
@@ -35,6 +38,8 @@ id it applied (`_Cached`): before it checks an update it reads only the newer st
 compaction it rebuilds from Redis. It is a cache of what Redis holds, never the truth.
 """
 from __future__ import annotations
+
+import difflib
 
 import json
 import logging
@@ -217,6 +222,7 @@ class _Cached:
     lock: threading.RLock = field(default_factory=threading.RLock)
     period: int = -1  # the history period a snapshot is known to exist for
     deletions: tuple | None = None  # (state, client -> [(clock, end)]) of the doc, computed when needed
+    owners: set = field(default_factory=set)  # Yjs client ids whose person this worker has recorded
 
     @property
     def text(self) -> str:
@@ -325,9 +331,48 @@ class NoteStore:
                 return None
             self._history(session_id, note)
             entry, length = self._store(session_id, person, new)
+            self._own(session_id, note, parsed, person["id"])
             note.doc.apply_update(new)
             note.clocks = yprotocol.decode_state_vector(note.doc.get_state())
             return entry, length, new
+
+    def _own(self, session_id: str, note: _Cached, parsed, pid: str) -> None:
+        """Remember whose Yjs client wrote which items (client id -> person, the first one to write with it), so a
+        moderator can take one person's contributions out. A write only for a client this worker has not seen."""
+        fresh = {s.client for s in parsed.structs if s.kind not in (yprotocol.GC, yprotocol.SKIP)} - note.owners
+        if fresh:
+            with self.r.pipeline(transaction=False) as pipe:
+                for client in fresh:
+                    pipe.hsetnx(self.key(session_id, "owners"), str(client), pid)
+                pipe.execute()
+            note.owners |= fresh
+
+    def writer_name(self, session_id: str, pid) -> str | None:
+        """The name of someone who wrote in this note, else None."""
+        raw = self.r.hget(self.key(session_id, "names"), pid) if isinstance(pid, str) and len(pid) < 80 else None
+        return raw.decode("utf-8", "replace") if raw is not None else None
+
+    def hide_contributions(self, session_id: str, pid: str, person: dict) -> tuple[bytes, str]:
+        """Take everything one person wrote out of the note: a delete of all items of their Yjs clients, stored
+        as an edit of the server's (after a snapshot of the text as it was, so a restore can undo it) and
+        returned for the relay, with the text it took out (for the audit log). Yjs deletes by item id, so what
+        others wrote around it stays where it is."""
+        owners = self.r.hgetall(self.key(session_id, "owners"))
+        clients = [int(c) for c, p in owners.items() if p.decode() == pid]
+        note = self.cached(session_id)
+        with note.lock:
+            ranges = [(c, 0, note.clocks[c]) for c in clients if note.clocks.get(c)]
+            if not ranges:
+                return yprotocol.EMPTY_UPDATE, ""
+            before = note.text
+            self._history(session_id, note, force=f"{int(self.now() * 1000)}{BEFORE_RESTORE}")
+            update = yprotocol.encode_update(yprotocol.varuint(0), ranges)
+            self._store(session_id, person, update, limits=False)
+            note.doc.apply_update(update)
+            note.clocks = yprotocol.decode_state_vector(note.doc.get_state())
+            after = note.text
+        removed = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        return update, "".join(before[i1:i2] for op, i1, i2, _, _ in removed.get_opcodes() if op in ("delete", "replace"))
 
     def _store(self, session_id: str, person: dict, update: bytes, limits: bool = True) -> tuple[str, int]:
         lim = self.limits

@@ -181,6 +181,7 @@ class Early(ValueError):
 
 # Yjs v1 struct and content kinds (the low 5 bits of a struct's info byte), and their flags
 _GC, _SKIP = 0, 10
+GC, SKIP = _GC, _SKIP  # struct kinds that are no one's writing
 _DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC = 1, 2, 3, 4, 5, 6, 7, 8, 9
 _ORIGIN, _RIGHT_ORIGIN, _PARENT_SUB = 0x80, 0x40, 0x20
 TEXT_CONTENT = (_DELETED, _STRING, _EMBED, _FORMAT)  # what a Y.Text holds; the rest (maps, arrays, types) is refused

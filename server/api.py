@@ -181,6 +181,12 @@ def hide_card(session_id, card_id):
     return jsonify(moderation.run("cards:hide", current_actor(), {**body, "session": session_id, "card": card_id}))
 
 
+@bp.post("/api/events/<slug>/notes/<session_id>/hide")
+def hide_contributions(session_id):
+    """Take everything one participant wrote out of a note: {"participant": id} (moderators, the session's host)."""
+    return jsonify(moderation.run("notes:hide", current_actor(), {**json_body(), "session": session_id}))
+
+
 @bp.post("/api/events/<slug>/participants/<pid>/remove")
 def remove_participant(pid):
     """Take a participant out of the evening (moderator, or the host of the room they are in)."""

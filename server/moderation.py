@@ -195,6 +195,23 @@ def _card_hide(ev, actor: Actor, body: dict):
     return card, [Push("cards:changed", rooms, {"session": session_id, "card": card})]
 
 
+def _notes_hide(ev, actor: Actor, body: dict):
+    """Take everything one participant wrote out of a note (everyone's copy follows); the audit log keeps it."""
+    session_id = _note_session(ev, actor, body)
+    participant = ev.participants.get(field(body, "participant", str)) or \
+        _known_writer(ev, session_id, body["participant"])
+    return notes.hide_contributions(ev, actor, session_id, participant)
+
+
+def _known_writer(ev, session_id: str, pid: str):
+    """Someone who wrote in this note, also when removed from the evening since (their writing stays otherwise)."""
+    name = notes.store().writer_name(session_id, pid)
+    if name is None:
+        raise PleinError("unknown_participant", 404)
+    from rooms.participants import Participant
+    return Participant(pid, name)
+
+
 def _notes_history(ev, actor: Actor, body: dict):
     return notes.history(ev, _note_session(ev, actor, body)), []
 
@@ -228,6 +245,7 @@ ACTIONS: dict[str, Action] = {
     "host:link": Action(_host_link),
     "notes:history": Action(_notes_history, hosts=True),
     "cards:hide": Action(_card_hide, hosts=True),
+    "notes:hide": Action(_notes_hide, hosts=True),
     "notes:restore": Action(_notes_restore, hosts=True),
 }
 

@@ -406,6 +406,19 @@ def history(ev, session_id: str) -> dict:
     return {"session": session_id, **data}
 
 
+def hide_contributions(ev, actor, session_id: str, participant) -> tuple[dict, list[Push]]:
+    """Take one participant's writing out of a note (a moderators' action): relayed to every open client."""
+    update, removed = store().hide_contributions(
+        session_id, participant.id, {"id": f"hide:{actor.id or actor.kind}", "name": actor.name})
+    ev.audit.record(actor, "notes_hide", {"session": session_id, "text": removed[:2000],
+                                          "participant": {"id": participant.id, "name": participant.name}})
+    pushes = []
+    if update != yprotocol.EMPTY_UPDATE:
+        pushes.append(Push("notes:message", ev.note_rooms(session_id), (session_id, yprotocol.update(update))))
+    return {"session": session_id, "participant": {"id": participant.id, "name": participant.name},
+            "removed_characters": len(removed), "text": store().text(session_id)}, pushes
+
+
 def restore(ev, actor, session_id: str, snapshot_id) -> tuple[dict, list[Push]]:
     """Bring a note back to a snapshot: stored as an edit of the server's, relayed to every open client."""
     notes = store()

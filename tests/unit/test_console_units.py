@@ -60,10 +60,10 @@ def test_the_action_table_lets_hosts_do_only_room_actions():
     from server.moderation import ACTIONS
     assert set(ACTIONS) == {"clock", "broadcast", "move", "signup", "lock", "host", "help:answer", "help:done",
                             "console", "remove", "host:link", "notes:history", "notes:restore",
-                            "cards:hide"}
+                            "cards:hide", "notes:hide"}
     assert {name for name, action in ACTIONS.items() if action.hosts} == {"broadcast", "help:answer", "help:done",
                                                                           "remove", "notes:history", "notes:restore",
-                                                                          "cards:hide"}
+                                                                          "cards:hide", "notes:hide"}
 
 
 @pytest.mark.parametrize("name", ["clock", "move", "console", "signup"])

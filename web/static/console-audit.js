@@ -52,6 +52,7 @@ export function auditLog(ctx) {
       case "notes_restore": return tr("audit_notes_restore", { title: sessionTitle(d.session) });
       case "rotate_key": return tr("audit_rotate_key");
       case "remove": return tr("audit_remove", { name: person });
+      case "notes_hide": return tr("audit_notes_hide", { name: person, text: d.text });
       case "card_hide": return tr(d.hidden ? "audit_card_hide" : "audit_card_show", { name: person, text: d.text });
       case "host_link": return tr("audit_host_link", { title: sessionTitle(d.session) });
       case "sign_in": return tr("audit_sign_in");
