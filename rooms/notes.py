@@ -455,7 +455,7 @@ class NoteStore:
                 after[pid] = after.get(pid, 0) + int(n)
         snapshots.reverse()
         contributions = sorted(({"id": k.decode(), "name": name.get(k.decode(), k.decode()), "bytes": int(v),
-                                 "updates": int(by_updates.get(k, 0)), "restore": k.startswith(b"restore:")}
+                                 "updates": int(by_updates.get(k, 0)), "restore": k.startswith((b"restore:", b"hide:"))}
                                 for k, v in by_bytes.items()), key=lambda p: -p["bytes"])
         return {"snapshots": snapshots, "contributions": contributions}
 

@@ -270,6 +270,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "cards_hidden": "Kaart verborgen.",
         "audit_card_hide": "Verborg de kaart van {name}: {text}",
         "audit_notes_hide": "Haalde wat {name} schreef uit de aantekeningen: {text}",
+        "history_hide": "Haal weg wat {name} schreef",
+        "history_hide_title": "Alles wat {name} schreef weghalen?",
+        "history_hide_text": "Het verdwijnt voor iedereen uit de aantekeningen, ook uit de opbrengst en de exports; wat "
+                             "anderen ertussen schreven blijft staan. Het logboek bewaart de tekst, en de versie van "
+                             "nu blijft terug te zetten.",
+        "history_hide_button": "Ja, haal weg",
+        "history_hidden": "Wat {name} schreef is uit de aantekeningen gehaald.",
         "audit_card_show": "Toonde de kaart van {name} weer: {text}",
         "invite_title": "Uitnodiging",
         "invite_join": "Doe mee",
@@ -797,6 +804,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "cards_hidden": "Card hidden.",
         "audit_card_hide": "Hid {name}'s card: {text}",
         "audit_notes_hide": "Took what {name} wrote out of the notes: {text}",
+        "history_hide": "Take out what {name} wrote",
+        "history_hide_title": "Take out everything {name} wrote?",
+        "history_hide_text": "It disappears from the notes for everyone, also from the yield and the exports; what "
+                             "others wrote in between stays. The log keeps the text, and the version as it is now "
+                             "can be restored.",
+        "history_hide_button": "Yes, take it out",
+        "history_hidden": "What {name} wrote has been taken out of the notes.",
         "audit_card_show": "Showed {name}'s card again: {text}",
         "invite_title": "Invitation",
         "invite_join": "Join",

@@ -71,3 +71,36 @@ def test_the_host_restores_an_earlier_version_and_every_page_follows(start_serve
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "sideways scrolling"
         assert not mod.errors, mod.errors
     expect(page.locator("#audit-list")).to_contain_text("zette de notities van")
+
+
+def test_the_host_takes_one_participants_writing_out(start_server, new_page):
+    """Issue 9, item 6: from the versions panel, the host takes out everything one participant wrote; what the
+    others wrote around it stays, on every page."""
+    server = start_server()
+    anna = choose_brainstorm(new_page(viewport=LAPTOP), server, "Anna de Vries")
+    bert = choose_brainstorm(new_page(viewport=PHONE), server, "Bert Jansen")
+    anna_id = anna.evaluate("JSON.parse(document.getElementById('plein-config').textContent).participant.id")
+    assert server.call("POST", f"/participants/{anna_id}/host", {"session": SESSION, "host": True}).status_code == 200
+    clock(server, "jump", phase="ronde-1")
+    for page in (anna, bert):
+        wait_live(page)
+    anna.locator("#notes .cm-content").click()
+    anna.keyboard.type("Een buurtfonds.")
+    wait_text(bert, "t === 'Een buurtfonds.'")
+    bert.locator("#notes .cm-content").click()
+    bert.keyboard.press("Control+End")
+    bert.keyboard.type(" ONZIN")
+    wait_text(anna, "t === 'Een buurtfonds. ONZIN'")
+
+    anna.locator("#notes-history summary").click()
+    take_out = anna.get_by_role("button", name="Haal weg wat Bert Jansen schreef")
+    expect(take_out).to_be_visible(timeout=SYNC)
+    take_out.click()
+    dialog = anna.locator("dialog")
+    expect(dialog).to_contain_text("Alles wat Bert Jansen schreef weghalen?")
+    dialog.get_by_role("button", name="Ja, haal weg").click()
+    for page in (anna, bert):
+        wait_text(page, "t === 'Een buurtfonds.'")
+    expect(anna.locator("#notes-history .mod-ok")).to_contain_text("Wat Bert Jansen schreef")
+    anna.locator("#notes-history").scroll_into_view_if_needed()
+    shot(anna, "notes-hide-writer-laptop")

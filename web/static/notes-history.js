@@ -15,11 +15,35 @@ export function noteHistory({ tr, time, base, session }) {
   const url = `${base}/notes/${encodeURIComponent(session.id)}`;
   const list = el("ol", { class: "history__list" });
   const who = el("p", { class: "history__who muted" });
+  const writers = el("ul", { class: "history__writers" });
   const ok = el("p", { class: "mod-ok", role: "status", "aria-live": "polite" });
   const error = el("p", { class: "alert", role: "alert" });
   const node = el("details", { class: "history" },
     el("summary", { class: "history__summary" }, tr("history_heading")),
-    el("p", { class: "muted history__intro" }, tr("history_intro")), who, list, ok, error);
+    el("p", { class: "muted history__intro" }, tr("history_intro")), who, writers, list, ok, error);
+
+  /** "Haal weg wat X schreef": one person's writing out of the note, for everyone (after a confirmation). */
+  function writer(person) {
+    const button = el("button", { type: "button", class: "button button--small button--quiet" },
+      tr("history_hide", { name: person.name }));
+    button.addEventListener("click", async () => {
+      const sure = await askDialog({ title: tr("history_hide_title", { name: person.name }), text: tr("history_hide_text"),
+        confirm: tr("history_hide_button"), cancel: tr("dialog_cancel"), danger: true });
+      if (!sure) return;
+      button.disabled = true;
+      const result = await sendJson(`${url}/hide`, { participant: person.id }).catch(() => null);
+      button.disabled = false;
+      if (result && result.ok) {
+        setText(error, "");
+        setText(ok, tr("history_hidden", { name: person.name }));
+        await load();
+      } else {
+        setText(ok, "");
+        setText(error, result ? refusal(result) : tr("history_unavailable"));
+      }
+    });
+    return el("li", { class: "history__writer" }, button);
+  }
 
   function item(snap) {
     const button = el("button", { type: "button", class: "button button--small" }, tr("history_restore"),
@@ -42,6 +66,7 @@ export function noteHistory({ tr, time, base, session }) {
     }
     setText(error, "");
     setText(who, data.contributions.length ? tr("history_who", { people: people(data.contributions) }) : "");
+    writers.replaceChildren(...data.contributions.filter((p) => !p.restore && !p.id.includes(":") && p.bytes > 0).map(writer));
     list.replaceChildren(...data.snapshots.slice().reverse().map(item));
     if (!data.snapshots.length) list.append(el("li", { class: "muted" }, tr("history_none")));
   }
