@@ -127,7 +127,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         max_http_buffer_size=max(64 * 1024, 2 * app.config["PLEIN_NOTES_MAX_UPDATE_BYTES"] + 4096),
     )
     from . import fairness, notes, sockets  # noqa: F401  (registers the handlers on `socketio`)
-    fairness.install(socketio.server)
+    fairness.install(socketio.server, app.config["PLEIN_SOCKET_CONCURRENCY"], app.config["PLEIN_SOCKET_QUEUE"])
     notes.init_app(app, r)
 
     if app.config["PLEIN_TICKER"]:

@@ -85,6 +85,9 @@ def from_env() -> dict:
         # lifts them all, for load tests on loopback only
         "PLEIN_RATE_LIMITS": _switch("PLEIN_RATE_LIMITS"),
         "PLEIN_LIMITS": _rates(),
+        # one connection's events: how many run at once, how many may wait (server/fairness.py)
+        "PLEIN_SOCKET_CONCURRENCY": _int("PLEIN_SOCKET_CONCURRENCY", 4),
+        "PLEIN_SOCKET_QUEUE": _int("PLEIN_SOCKET_QUEUE", 64),
         # behind a reverse proxy: how many proxies' X-Forwarded-For to trust for the client's address
         "PLEIN_PROXY_HOPS": _int("PLEIN_PROXY_HOPS", 0, minimum=0),
         # Bytes below Redis's maxmemory kept for moderators and the clock (participants' writes stop there);

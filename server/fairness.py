@@ -19,17 +19,18 @@ from socketio import packet
 
 from rooms.errors import PleinError
 
-PER_CONNECTION = 4  # handlers of one connection running at once
-QUEUE = 64  # events of one connection waiting before those with an answer are refused at once
+PER_CONNECTION = 4  # handlers of one connection running at once (PLEIN_SOCKET_CONCURRENCY)
+QUEUE = 64  # events of one connection waiting before those with an answer are refused at once (PLEIN_SOCKET_QUEUE)
 
 
 class _Gate:
     """Admits one connection's events in arrival order, at most PER_CONNECTION running at a time (a plain
     semaphore need not wake its waiters in order, and the notes rely on a connection's order)."""
 
-    __slots__ = ("cond", "next", "admitted", "running")
+    __slots__ = ("cond", "next", "admitted", "running", "width")
 
-    def __init__(self):
+    def __init__(self, width: int = PER_CONNECTION):
+        self.width = width
         self.cond = threading.Condition()
         self.next = 0  # the ticket the next arriving event draws
         self.admitted = 0  # the ticket admitted next
@@ -37,7 +38,7 @@ class _Gate:
 
     def enter(self, ticket: int) -> None:
         with self.cond:
-            while ticket != self.admitted or self.running >= PER_CONNECTION:
+            while ticket != self.admitted or self.running >= self.width:
                 self.cond.wait()
             self.admitted += 1
             self.running += 1
@@ -49,16 +50,16 @@ class _Gate:
             self.cond.notify_all()
 
 
-def install(server) -> None:
+def install(server, per_connection: int = PER_CONNECTION, queue: int = QUEUE) -> None:
     """Put the per-connection gate in front of every event handler of this python-socketio server."""
     gates: dict[str, _Gate] = {}
     run = server._handle_event_internal
 
     def handle(srv, sid, eio_sid, data, namespace, id):
-        gate = gates.get(sid) or gates.setdefault(sid, _Gate())
+        gate = gates.get(sid) or gates.setdefault(sid, _Gate(per_connection))
         with gate.cond:  # drawn before any wait, so in the order the events arrived
             waiting = gate.next - gate.admitted
-            refuse = waiting >= QUEUE and id is not None
+            refuse = waiting >= queue and id is not None
             if not refuse:
                 ticket = gate.next
                 gate.next += 1
