@@ -179,6 +179,9 @@ class Counters:
     def commands(self) -> int:
         return int(self.r.info("stats")["total_commands_processed"])
 
+    def by_command(self) -> dict[str, int]:
+        return {name[len("cmdstat_"):]: v["calls"] for name, v in self.r.info("commandstats").items()}
+
     def drain(self) -> int:
         count = 0
         while self.pubsub.get_message(timeout=0.05) is not None:
@@ -208,6 +211,7 @@ def summary(ms: list[float]) -> dict:
 def timed(gen: LoadGen, counters: Counters, n: int, fire) -> dict:
     """Fire one transition (fire() -> version) and measure it at every client."""
     counters.drain()
+    per0 = counters.by_command()
     cpu0, cmd0, t0 = gen.cpu(), counters.commands(), time.time()
     version = fire()
     answer = gen.ask(cmd="collect", version=version, timeout=60)
@@ -216,9 +220,12 @@ def timed(gen: LoadGen, counters: Counters, n: int, fire) -> dict:
     published = counters.drain()
     window = time.time() - t0
     commands = counters.commands() - cmd0 - 1 - counters.idle_rate * window
+    per = {k: v - per0.get(k, 0) for k, v in counters.by_command().items()}
+    top = dict(sorted(((k, v) for k, v in per.items() if v > 0), key=lambda kv: -kv[1])[:6])
     return {"ms": [t - 1000 * t0 for t in answer["times"]], "missing": answer["missing"],
             "loadgen_cpu": round(100 * (gen.cpu() - cpu0) / max(t1 - t0, 1e-3)),
-            "redis_commands": max(0, round(commands)), "published": published, "version": version}
+            "redis_commands": max(0, round(commands)), "published": published, "version": version,
+            "top_commands": top}
 
 
 def run(system: str, n: int, workers: int, args, redis_url: str, r: redis.Redis, env: dict, tmp: Path) -> dict:
@@ -270,8 +277,15 @@ def run(system: str, n: int, workers: int, args, redis_url: str, r: redis.Redis,
             program = load_program(tmp / "scale.toml")
             headers = {"Authorization": f"Bearer {KEY}"}
             action = "start"
+            previous: dict = {}
             for _ in range(args.transitions):
                 answer: dict = {}
+                ahead = False
+                if previous.get("phase") and not args.no_ahead:
+                    index = program.index(previous["phase"]["id"])
+                    coming = program.phases[index + 1] if index + 1 < len(program.phases) else None
+                    if coming is not None and coming.kind == "round":
+                        ahead = place_ahead(base, headers, r, gen, coming.id)
 
                 def fire(a=action):
                     resp = requests.post(f"{base}/api/events/{SLUG}/clock", json={"action": a}, headers=headers,
@@ -284,10 +298,12 @@ def run(system: str, n: int, workers: int, args, redis_url: str, r: redis.Redis,
                     kind = "end"
                 else:
                     kind = program.phase(answer["phase"]["id"]).kind
-                    kind = "round start" if kind == "round" else kind
+                    if kind == "round":
+                        kind = "round start" if ahead else "round start, not placed ahead"
                 transitions.append({"kind": kind, **measured})
                 if kind == "end":
                     break
+                previous = answer
                 action = "advance"
         result["transitions"] = {}
         for kind in dict.fromkeys(t["kind"] for t in transitions):
@@ -297,7 +313,8 @@ def run(system: str, n: int, workers: int, args, redis_url: str, r: redis.Redis,
                 "count": len(of_kind), **summary(ms), "missing": sum(t["missing"] for t in of_kind),
                 "loadgen_cpu": max(t["loadgen_cpu"] for t in of_kind),
                 "redis_commands": round(statistics.mean(t["redis_commands"] for t in of_kind)),
-                "published": round(statistics.mean(t["published"] for t in of_kind), 1)}
+                "published": round(statistics.mean(t["published"] for t in of_kind), 1),
+                "top_commands": of_kind[-1]["top_commands"]}
 
         if args.storm:
             gen.ask(cmd="storm_arm")
@@ -319,6 +336,30 @@ def run(system: str, n: int, workers: int, args, redis_url: str, r: redis.Redis,
         gen.close()
         counters.close()
         kill(server, signal.SIGTERM)
+
+
+def place_ahead(base: str, headers: dict, r: redis.Redis, gen: LoadGen, round_id: str) -> bool:
+    """As the clock would: bring the phase before a round to its last minute, so the ticker places whoever chose
+    nothing ahead of the round (and moves their sockets); then the moderator's Next is timed. False when the
+    placement ahead did not happen within 30 s."""
+    from rooms.store import Keys
+    state = requests.get(f"{base}/api/events/{SLUG}/state", timeout=30).json()
+    left = state["phase"]["ends_at"] if state.get("phase") else None
+    if left is None:
+        return False
+    import datetime as dt
+    seconds = dt.datetime.fromisoformat(left).timestamp() - time.time()
+    if seconds > 50:
+        resp = requests.post(f"{base}/api/events/{SLUG}/clock", headers=headers, timeout=60,
+                             json={"action": "extend", "minutes": -round((seconds - 45) / 60, 3)})
+        resp.raise_for_status()
+        gen.ask(cmd="collect", version=resp.json()["version"], timeout=60)
+    key = Keys(SLUG).placed_ahead(round_id)
+    deadline = time.monotonic() + 30
+    while not r.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the regroups it sent travel through the message queue
+    return bool(r.exists(key))
 
 
 # -- output -------------------------------------------------------------------------------------------
@@ -354,6 +395,9 @@ def main() -> int:
                         help="transitions per run (the seed evening has 11 and its end)")
     parser.add_argument("--storm", action="store_true", help="also kill every worker and time the reconnect storm")
     parser.add_argument("--systems", default="floor,plein")
+    parser.add_argument("--no-ahead", action="store_true",
+                        help="press Next without letting the clock reach a round's last minute first (no placement "
+                             "ahead: the round's start places everyone)")
     parser.add_argument("--loadgen", choices=["auto", "node", "python"], default="auto")
     parser.add_argument("--python-procs", type=int, default=max(2, (os.cpu_count() or 2)),
                         help="processes of the Python load generator")
@@ -361,6 +405,7 @@ def main() -> int:
     parser.add_argument("--payload-bytes", type=int, default=0,
                         help="the floor's message size (default: the size of Plein's `state` message)")
     parser.add_argument("--redis-url")
+    parser.add_argument("--verbose", action="store_true", help="also the Redis commands most called per transition")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
 
@@ -379,6 +424,8 @@ def main() -> int:
                         print(f"   {kind:<12} p50 {t['p50']} ms  p99 {t['p99']} ms  max {t['max']} ms  "
                               f"missing {t['missing']}  loadgen CPU {t['loadgen_cpu']}%  "
                               f"Redis {t['redis_commands']} commands, {t['published']} published", flush=True)
+                        if args.verbose:
+                            print(f"      most called: {t['top_commands']}", flush=True)
                     print(f"   connects {result['connect']['per_second']}/s, RSS "
                           f"{result['rss_per_participant_kib']} KiB/participant"
                           + (f", storm: all back in {result['storm']['all_back_secs']} s" if "storm" in result else ""),
