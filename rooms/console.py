@@ -66,9 +66,16 @@ class Broadcasts:
     def recent(self, sessions: set[str] | None = None, limit: int = 5, since: float | None = None) -> list[dict]:
         """The latest broadcasts still worth showing to someone in these sessions (None: all), oldest first;
         `since`: only those sent from then on."""
+        return self.pick(self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1), sessions, limit, since)
+
+    def read_kept(self, reads):
+        """The kept broadcasts as part of a batch of reads; `pick` chooses from them as `recent` does."""
+        return reads.add(lambda pipe: pipe.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1), lambda v: v[0])
+
+    def pick(self, kept: list, sessions: set[str] | None = None, limit: int = 5, since: float | None = None) -> list[dict]:
         since = max(self.now() - BROADCAST_REPLAY_SECONDS, since or 0)
         out = []
-        for raw in self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1):
+        for raw in kept:
             item = json.loads(raw)
             if item["at"] < since:
                 break
@@ -186,8 +193,14 @@ class HelpDesk:
 
     def of(self, pid: str) -> dict | None:
         """The participant's open (or answered, not yet done) request."""
-        open_id = self.r.get(self.keys.help_of(pid))
-        raw = self.r.get(self.keys.help_item(open_id)) if open_id else None
+        return self.item(self.r.get(self.keys.help_of(pid)))
+
+    def read_open_id(self, reads, pid: str):
+        """The id of the participant's open request (for `item`) as part of a batch of reads."""
+        return reads.add(lambda pipe: pipe.get(self.keys.help_of(pid)), lambda v: v[0])
+
+    def item(self, request_id: str | None) -> dict | None:
+        raw = self.r.get(self.keys.help_item(request_id)) if request_id else None
         return json.loads(raw) if raw else None
 
     def pending(self) -> list[dict]:
@@ -205,7 +218,14 @@ class Hosts:
         self.keys = keys
 
     def of(self, pid: str) -> frozenset[str]:
-        raw = self.r.hget(self.keys.hosts, pid)
+        return self._parse(self.r.hget(self.keys.hosts, pid))
+
+    def read_of(self, reads, pid: str):
+        """`of` as part of a batch of reads."""
+        return reads.add(lambda pipe: pipe.hget(self.keys.hosts, pid), lambda v: self._parse(v[0]))
+
+    @staticmethod
+    def _parse(raw) -> frozenset[str]:
         return frozenset(json.loads(raw)) if raw else frozenset()
 
     def set(self, pid: str, session_id: str, on: bool) -> frozenset[str]:

@@ -26,7 +26,7 @@ from .presence import Presence
 from .program import Phase, Program
 from .seats import SeatService
 from .storage import Storage
-from .store import Keys
+from .store import Keys, Reads
 from .timeline import State, state_dict
 from .video_roles import VideoRoles
 
@@ -116,6 +116,17 @@ class Regroup:
     sids: tuple[str, ...]
     leave: tuple[str, ...] = ()
     enter: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a participant's new socket joins and is told (Evening.arrive)."""
+
+    participant: Participant
+    channels: list[str]
+    state: dict
+    broadcasts: list[dict]
+    help: dict | None
 
 
 @dataclass(frozen=True)
@@ -240,11 +251,13 @@ class Evening:
         """The state without a room (HTTP GET /state, moderators)."""
         return state_dict(state or self.state(), self.tz)
 
-    def state_for(self, participant: Participant, state: State | None = None) -> dict:
-        """A participant's own `state`: their room with its JWT, and their next room ahead of time."""
+    def state_for(self, participant: Participant, state: State | None = None, *,
+                  seats: dict[str, str] | None = None, hosts: frozenset[str] | None = None) -> dict:
+        """A participant's own `state`: their room with its JWT, and their next room ahead of time. `seats` (as
+        `seats_now` gives them) and `hosts`, when the caller read them already."""
         state = state or self.state()
-        placements = self.seats_now(participant.id, state)
-        hosts = self.hosts.of(participant.id)
+        placements = self.seats_now(participant.id, state) if seats is None else seats
+        hosts = self.hosts.of(participant.id) if hosts is None else hosts
         data = state_dict(state, self.tz)
 
         def wire(room, slot):
@@ -257,15 +270,17 @@ class Evening:
         data["hosting"] = sorted(hosts)
         return data
 
-    def seats_now(self, pid: str, state: State) -> dict[str, str]:
+    def seats_now(self, pid: str, state: State, seats: dict[str, str] | None = None,
+                  ahead: dict[str, bool] | None = None) -> dict[str, str]:
         """The participant's seats; someone without one in the running round is placed now (a late joiner), and
-        so is someone without one in the coming round once that round's placement ahead has happened."""
-        seats = self.seats.seats(pid)
+        so is someone without one in the coming round once that round's placement ahead has happened. `seats`
+        and `ahead` (SeatService.read_placed_ahead) when the caller read them already."""
+        seats = self.seats.seats(pid) if seats is None else dict(seats)
         cur, nxt = state.current, state.next
         if cur is not None and cur.phase.kind == "round" and cur.phase.id not in seats:
             self._seat_one(pid, cur.phase.id, seats)
-        if (nxt is not None and nxt.phase.kind == "round" and nxt.phase.id not in seats
-                and self.r.exists(self.keys.placed_ahead(nxt.phase.id))):
+        if nxt is not None and nxt.phase.kind == "round" and nxt.phase.id not in seats and (
+                ahead[nxt.phase.id] if ahead is not None else self.r.exists(self.keys.placed_ahead(nxt.phase.id))):
             self._seat_one(pid, nxt.phase.id, seats)
         return seats
 
@@ -298,14 +313,48 @@ class Evening:
             pushes.append(Push("state", channel_all(slug), {**base, "room": room}))
         return pushes
 
-    def channels_for(self, participant: Participant, state: State | None = None) -> list[str]:
+    def channels_for(self, participant: Participant, state: State | None = None, *,
+                     seats: dict[str, str] | None = None, hosts: frozenset[str] | None = None) -> list[str]:
         """The Socket.IO rooms a participant's socket belongs in: the event, itself, each seat's session,
         and for a host the hosts' room of each session they host."""
         slug = self.program.slug
-        seats = self.seats_now(participant.id, state or self.state())
+        seats = self.seats_now(participant.id, state or self.state()) if seats is None else seats
+        hosts = self.hosts.of(participant.id) if hosts is None else hosts
         return [channel_all(slug), channel_participant(slug, participant.id),
                 *(channel_session(slug, sid) for sid in seats.values()),
-                *(channel_hosts(slug, sid) for sid in sorted(self.hosts.of(participant.id)))]
+                *(channel_hosts(slug, sid) for sid in sorted(hosts))]
+
+    def arrive(self, pid: str, sid: str, worker: str) -> "Arrival | None":
+        """A participant's socket connects: count it, and read who they are, the clock, their seats, host rights,
+        the broadcasts and their help request in one round trip (a second only to read an open help request;
+        seating a late joiner writes). None, and the socket not counted, when there is no such participant."""
+        if not isinstance(pid, str) or not pid or len(pid) > 64:
+            return None
+        reads = Reads(self.r)
+        # Counted first (same order as before): a regroup that runs meanwhile finds this socket and moves it too.
+        reads.add(lambda pipe: self.presence.queue_connect(pipe, pid, sid, worker), lambda _: None)
+        found = self.participants.read_get(reads, pid)
+        read_state = self.clock.read_state(reads)
+        read_seats = self.seats.read_seats(reads, pid)
+        read_ahead = self.seats.read_placed_ahead(reads)
+        read_hosts = self.hosts.read_of(reads, pid)
+        kept = self.broadcasts.read_kept(reads)
+        help_id = self.help.read_open_id(reads, pid)
+        reads.execute()
+        participant = found()
+        if participant is None:
+            self.presence.disconnect(pid, sid)
+            return None
+        state = read_state()
+        seats = self.seats_now(pid, state, read_seats(), read_ahead())
+        hosts = read_hosts()
+        room = self.rooms.room(state.current, seats)
+        session = room.session.id if room is not None and room.session else None
+        return Arrival(participant=participant,
+                       channels=self.channels_for(participant, state, seats=seats, hosts=hosts),
+                       state=self.state_for(participant, state, seats=seats, hosts=hosts),
+                       broadcasts=self.broadcasts.pick(kept(), {session} if session else set()),
+                       help=self.help.item(help_id()))
 
     def room_changes(self, participant: Participant, current: set[str], state: State | None = None) -> tuple:
         """(leave, enter): how a socket now in the Socket.IO rooms `current` comes to match the participant's seats

@@ -11,7 +11,7 @@ import redis
 
 from .errors import PleinError
 from .program import Program
-from .store import Keys
+from .store import Keys, Reads
 
 NAME_MAX = 60
 
@@ -99,8 +99,23 @@ class ParticipantService:
         """A participant who can act (signed up, not removed), else None: their token and cookie are void."""
         if not pid or not isinstance(pid, str) or len(pid) > 64:
             return None
-        name, removed = self.r.hmget(self.keys.participant(pid), ["name", "removed"])
-        return None if name is None or removed else Participant(pid, name)
+        reads = Reads(self.r)
+        found = self.read_get(reads, pid)
+        reads.execute()
+        return found()
+
+    def read_get(self, reads: Reads, pid: str):
+        """`get` as part of a batch of reads (pid already checked for type and length)."""
+        def parse(replies):
+            name, removed = replies[0]
+            return None if name is None or removed else Participant(pid, name)
+        return reads.add(lambda pipe: pipe.hmget(self.keys.participant(pid), ["name", "removed"]), parse)
+
+    def pid_of_token(self, token) -> str | None:
+        """The participant id a token names (not yet checked for removal), else None."""
+        if not isinstance(token, str) or not 10 <= len(token) <= 200:
+            return None
+        return self.r.hget(self.keys.tokens, token_hash(token))
 
     def remove(self, pid: str, now: float) -> None:
         """Take a participant out of the evening: every way they sign in stops working (token, cookie, personal
@@ -111,9 +126,7 @@ class ParticipantService:
             pipe.execute()
 
     def by_token(self, token) -> Participant | None:
-        if not isinstance(token, str) or not 10 <= len(token) <= 200:
-            return None
-        return self.get(self.r.hget(self.keys.tokens, token_hash(token)))
+        return self.get(self.pid_of_token(token))
 
     def count(self) -> int:
         return self.r.zcard(self.keys.participants)

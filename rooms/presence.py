@@ -77,16 +77,20 @@ class Presence:
     # -- sockets --------------------------------------------------------------------------------
 
     def connect(self, pid: str, sid: str, worker: str) -> None:
-        entry = json.dumps({"pid": pid, "worker": worker, "at": round(self.now(), 3)})
         with self.r.pipeline() as pipe:
-            pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
-            pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
-            pipe.sadd(self.keys.workers, worker)
-            pipe.hset(self.keys.presence, sid, entry)
-            pipe.sadd(self.keys.sockets(pid), sid)
-            pipe.expire(self.keys.sockets(pid), 86400)
-            pipe.set(self.keys.console_dirty, "1")
+            self.queue_connect(pipe, pid, sid, worker)
             pipe.execute()
+
+    def queue_connect(self, pipe, pid: str, sid: str, worker: str) -> None:
+        """Queue the writes that count a socket (in the caller's pipeline, ahead of its reads)."""
+        entry = json.dumps({"pid": pid, "worker": worker, "at": round(self.now(), 3)})
+        pipe.set(self.keys.worker(worker), "1", px=int(self.ttl * 1000))
+        pipe.set(self.keys.worker_seen(worker), "1", ex=SWEEP_AFTER)
+        pipe.sadd(self.keys.workers, worker)
+        pipe.hset(self.keys.presence, sid, entry)
+        pipe.sadd(self.keys.sockets(pid), sid)
+        pipe.expire(self.keys.sockets(pid), 86400)
+        pipe.set(self.keys.console_dirty, "1")
 
     def disconnect(self, pid: str, sid: str) -> None:
         with self.r.pipeline() as pipe:

@@ -18,7 +18,7 @@ import redis
 
 from .errors import PleinError
 from .program import Phase, Program
-from .store import Keys
+from .store import Keys, Reads
 
 # Choose in several rounds at once, all or nothing.
 # KEYS: per round: seats, taken, chosen.  ARGV: pid, then per round: session ('' = withdraw), capacity.
@@ -132,12 +132,29 @@ class SeatService:
 
     def seats(self, pid: str) -> dict[str, str]:
         """Round id -> session id for this participant (chosen or placed; sessions that still exist)."""
+        reads = Reads(self.r)
+        seats = self.read_seats(reads, pid)
+        reads.execute()
+        return seats()
+
+    def read_seats(self, reads: Reads, pid: str):
+        """`seats` as part of a batch of reads."""
         rounds = self.program.rounds
-        with self.r.pipeline(transaction=False) as pipe:
+
+        def queue(pipe):
             for rnd in rounds:
                 pipe.hget(self.keys.seats(rnd.id), pid)
-            values = pipe.execute()
-        return {rnd.id: sid for rnd, sid in zip(rounds, values) if sid and rnd.session(sid)}
+        return reads.add(queue, lambda values: {rnd.id: sid for rnd, sid in zip(rounds, values)
+                                                if sid and rnd.session(sid)})
+
+    def read_placed_ahead(self, reads: Reads):
+        """Round id -> whether whoever chose nothing was placed ahead of its start (see Evening._place_ahead)."""
+        rounds = self.program.rounds
+
+        def queue(pipe):
+            for rnd in rounds:
+                pipe.exists(self.keys.placed_ahead(rnd.id))
+        return reads.add(queue, lambda values: {rnd.id: bool(v) for rnd, v in zip(rounds, values)})
 
     def chosen(self, pid: str, seats: dict[str, str] | None = None) -> dict[str, str]:
         """Round id -> session id for the rounds where the seat is the participant's own choice."""

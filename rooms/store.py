@@ -8,6 +8,35 @@ from __future__ import annotations
 import redis
 
 
+class Reads:
+    """Several services' reads (and writes) in one round trip. Each service queues its commands with `add` and
+    keeps the handle it returns; after `execute()`, calling the handle parses its own share of the replies:
+
+        reads = Reads(r)
+        seats = seat_service.read_seats(reads, pid)   # -> handle
+        hosts = host_service.read_of(reads, pid)
+        reads.execute()
+        seats(), hosts()
+    """
+
+    def __init__(self, r: redis.Redis):
+        self.pipe = r.pipeline(transaction=False)
+        self.results: list | None = None
+
+    def add(self, queue, parse):
+        """`queue(pipe)` adds commands; the handle gives `parse(replies of those commands)` after execute()."""
+        start = len(self.pipe.command_stack)
+        queue(self.pipe)
+        end = len(self.pipe.command_stack)
+        return lambda: parse(self.results[start:end])
+
+    def execute(self) -> None:
+        try:
+            self.results = self.pipe.execute()
+        finally:
+            self.pipe.reset()
+
+
 class Keys:
     """The names of every Redis key of one event."""
 
