@@ -92,6 +92,7 @@ class ParticipantService:
             fields["email"] = email
             pipe.hset(self.keys.emails, email.lower(), participant.id)
         pipe.hset(self.keys.participant(participant.id), mapping=fields)
+        pipe.hset(self.keys.names, participant.id, participant.name)
         pipe.hset(self.keys.tokens, token_hash(token), participant.id)
         pipe.zadd(self.keys.participants, {participant.id: now})
 
@@ -132,12 +133,19 @@ class ParticipantService:
         return self.r.zcard(self.keys.participants)
 
     def names(self, pids) -> dict[str, str]:
-        """pid -> display name, for many at once."""
+        """pid -> display name, for many at once: one command (the console reads everyone's every second while
+        people come and go). Participants who joined before the names hash existed are read one by one."""
         pids = list(pids)
-        with self.r.pipeline(transaction=False) as pipe:
-            for pid in pids:
-                pipe.hget(self.keys.participant(pid), "name")
-            return {pid: name for pid, name in zip(pids, pipe.execute()) if name is not None}
+        if not pids:
+            return {}
+        found = {pid: name for pid, name in zip(pids, self.r.hmget(self.keys.names, pids)) if name is not None}
+        older = [pid for pid in pids if pid not in found]
+        if older:
+            with self.r.pipeline(transaction=False) as pipe:
+                for pid in older:
+                    pipe.hget(self.keys.participant(pid), "name")
+                found.update({pid: name for pid, name in zip(older, pipe.execute()) if name is not None})
+        return found
 
     def joined(self) -> list[tuple[str, float]]:
         """Every participant with the time they joined, in join order."""

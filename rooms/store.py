@@ -74,6 +74,11 @@ class Keys:
         return self("tokens")
 
     @property
+    def names(self) -> str:
+        """Participant id -> display name, for reading many at once (each participant's hash has it too)."""
+        return self("names")
+
+    @property
     def emails(self) -> str:
         """Lowercased e-mail address -> participant id (imported registrations)."""
         return self("emails")

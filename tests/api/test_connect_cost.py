@@ -70,3 +70,17 @@ def test_a_removed_or_unknown_participant_is_refused_and_not_counted(app, round_
     assert ev.arrive(pid, "sid-x", "worker-1") is None
     assert ev.arrive("nobody-at-all", "sid-y", "worker-1") is None
     assert ev.presence.sockets(pid) == set() and not ev.r.hexists(ev.keys.presence, "sid-x")
+
+
+def test_the_console_reads_everyones_name_in_one_command(app, round_trips):
+    """The console's overview names everyone present, every second while people come and go."""
+    ev = app.extensions["plein"]
+    pids = [participant(app, f"Naam {i}").get("/api/events/cooperatieve-stad-2022/participants/me").get_json()["id"]
+            for i in range(30)]
+    round_trips.clear()
+    names = ev.participants.names(pids)
+    assert len(round_trips) == 1 and names[pids[7]] == "Naam 7" and len(names) == 30
+    # A participant from before the names hash: still named (one more trip for such stragglers).
+    ev.r.hdel(ev.keys.names, pids[3])
+    round_trips.clear()
+    assert ev.participants.names(pids)[pids[3]] == "Naam 3" and len(round_trips) == 2
