@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from .storage import Storage
 from .store import Keys, Reads
 from .timeline import State, state_dict
 from .video_roles import VideoRoles
+
+log = logging.getLogger("plein.evening")
 
 WARN_MINUTES = (5, 1)
 # Program minutes before a round starts at which whoever chose nothing is placed (and their sockets moved into
@@ -560,6 +563,8 @@ class Evening:
         state = state or self.state()
         pushes: list = []
         if self._fire(keys=[self.keys.fired], args=[self.marker(state)]):
+            cur = state.current
+            log.info("transition: %s (%s), clock version %s", cur.phase.id if cur else "-", state.status, state.version)
             pushes.extend(self._place_round(state))
             pushes.extend(self.transition_pushes(state))
             for hook in self.transition_hooks:

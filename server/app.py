@@ -82,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PLEIN_PROXY_HOPS"], x_proto=1, x_host=1)
 
     app.json = JSONProvider(app)
+    from .logs import configure as configure_logging
+    configure_logging(app.config.get("PLEIN_LOG_LEVEL", "INFO"))
     try:
         check_speed(app.config["PLEIN_SPEED"])
     except ClockError as exc:

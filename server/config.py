@@ -51,6 +51,14 @@ def _switch(name: str) -> bool:
     return (os.environ.get(name) or "on").strip().lower() not in ("off", "0", "false", "no")
 
 
+def _log_level() -> str:
+    from .logs import LEVELS
+    level = (os.environ.get("PLEIN_LOG_LEVEL") or "INFO").strip().upper()
+    if level not in LEVELS:
+        raise SystemExit(f"PLEIN_LOG_LEVEL={os.environ.get('PLEIN_LOG_LEVEL')!r}: use one of {', '.join(LEVELS)}")
+    return level
+
+
 def from_env() -> dict:
     """The app config as the environment sets it; `create_app(test_config)` may override any key."""
     env = os.environ.get
@@ -63,6 +71,7 @@ def from_env() -> dict:
         "PLEIN_SPEED": _float("PLEIN_SPEED", 1.0),
         "PLEIN_START": env("PLEIN_START") or None,  # ISO time; `plein serve --start now` also sets it
         "PLEIN_ASYNC_MODE": env("PLEIN_ASYNC_MODE") or "gevent",
+        "PLEIN_LOG_LEVEL": _log_level(),
         "PLEIN_TICKER": _bool("PLEIN_TICKER", True),
         "PLEIN_TICK_SECONDS": _float("PLEIN_TICK_SECONDS", 0.2),
         "PLEIN_CORS_ORIGINS": [o for o in (env("PLEIN_CORS_ORIGINS") or "").split(",") if o.strip()],

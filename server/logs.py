@@ -1,4 +1,10 @@
-"""Secrets out of the logs: the moderator key (`?key=`), personal links (`/p/<token>`) and host links
+"""Plein's own log lines, and secrets out of every log.
+
+`configure(level)` gives the `plein.*` loggers (ticker leadership and transitions, the message queue, notes)
+one handler on stderr: time, level, logger, message, with secrets masked. `PLEIN_LOG_LEVEL` sets the level
+(default INFO).
+
+Secrets out of the logs: the moderator key (`?key=`), personal links (`/p/<token>`) and host links
 (`/host/<session>/<token>`) are masked in every line gunicorn writes (access and error log alike).
 
 Use it with `gunicorn --logger-class server.logs.MaskingLogger` (the Procfile does). `plein serve`
@@ -45,3 +51,21 @@ class MaskingLogger(Logger):
         for log in (self.access_log, self.error_log):
             if not any(isinstance(f, MaskSecrets) for f in log.filters):
                 log.addFilter(MaskSecrets())
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def configure(level: str = "INFO") -> None:
+    """Give the `plein` loggers their handler (once per process; a second call only sets the level)."""
+    logger = logging.getLogger("plein")
+    logger.setLevel(level)
+    if any(getattr(h, "plein", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()  # stderr: gunicorn's and plein serve's output alike
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(MaskSecrets())
+    handler.plein = True
+    logger.addHandler(handler)
+    logger.propagate = False  # not twice when the root logger has a handler too (gunicorn's, a test runner's)

@@ -11,6 +11,7 @@ moderator console's overview when something changed, at most once a second for t
 from __future__ import annotations
 
 import logging
+import os
 
 import redis
 
@@ -40,7 +41,7 @@ def run(app) -> None:
         try:
             is_leader = ev.hold_leadership(worker)
             if is_leader != leading:
-                log.info("ticker %s %s", worker[:8], "leads" if is_leader else "follows")
+                log.info("ticker %s (pid %d) %s", worker[:8], os.getpid(), "leads" if is_leader else "follows")
                 leading = is_leader
             pause = interval if leading else 1.0
             if is_leader:

@@ -65,3 +65,43 @@ def test_no_fixed_cap_on_connections_per_worker():
     assert gunicorn_conf.connections_per_worker(65536) == 65536 - gunicorn_conf.RESERVE_FDS
     procfile = (ROOT / "Procfile").read_text()
     assert "--worker-connections" not in procfile and "-c python:server.gunicorn_conf" in procfile
+
+
+def test_the_log_shows_who_leads_the_ticker_and_a_new_leader_after_a_kill(start_server):
+    """Logging is configured: time, level, logger. With two workers one leads; killed, the other takes over and
+    says so, and the transitions it fires are in the log too."""
+    import os
+    import re
+    import signal
+    import time
+    server = start_server("--workers", "2")
+    line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO plein\.ticker: ticker ([0-9a-f]{8}) \(pid (\d+)\) "
+                      r"leads$", re.M)
+
+    def leaders():
+        return line.findall(server.output())
+
+    deadline = time.monotonic() + 20
+    while not leaders() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(leaders()) == 1, server.output()
+    first, pid = leaders()[0]
+    os.kill(int(pid), signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while len(leaders()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(leaders()) == 2 and leaders()[1][0] != first, server.output()
+    version = server.clock("start").json()["version"]
+    deadline = time.monotonic() + 10
+    while f"clock version {version}" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert re.search(rf"INFO plein\.evening: transition: in-beeld \(running\), clock version {version}$",
+                     server.output(), re.M), server.output()
+
+
+def test_a_log_level_that_does_not_exist_is_named(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PLEIN_LOG_LEVEL": "loud", "PLEIN_INSTANCE": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--port", "0"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "PLEIN_LOG_LEVEL='loud': use one of DEBUG, INFO, WARNING, ERROR" in done.stderr
+    assert "Traceback" not in done.stderr
