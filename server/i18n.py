@@ -538,6 +538,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "history_unavailable": "De versies zijn nu niet op te halen; probeer het zo opnieuw.",
         "audit_notes_restore": "zette de notities van {title} terug naar een eerdere versie",
         # --- end of notes ---
+        # -- helper B: live page invitation, foyer, announcements, message lifetimes ----------------
+        "invite_title": "Kies alvast: {title}",
+        "invite_intro": "Kies het gesprek waar je bij wilt. Kies je niet, dan deelt Plein je in bij de start.",
+        "invite_pick": "Kies",
+        "invite_all": "Alle rondes tegelijk kiezen",
+        "invite_close": "Niet nu",
+        "invite_chosen": "Gekozen: {title} ({round}). Je gaat er vanzelf heen als de ronde begint.",
+        "invite_done": "Je keuzes staan",
         # -- errors -------------------------------------------------------------------------------
         "error_title": "Er ging iets mis",
         "error_status": "Foutcode {status}",
@@ -1072,6 +1080,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "history_unavailable": "The versions cannot be fetched right now; please try again shortly.",
         "audit_notes_restore": "restored the notes of {title} to an earlier version",
         # --- end of notes ---
+        # -- helper B: live page invitation, foyer, announcements, message lifetimes ----------------
+        "invite_title": "Choose now: {title}",
+        "invite_intro": "Choose the conversation you want to join. If you do not, Plein places you when it starts.",
+        "invite_pick": "Choose",
+        "invite_all": "Choose every round at once",
+        "invite_close": "Not now",
+        "invite_chosen": "Chosen: {title} ({round}). You will be taken there when the round starts.",
+        "invite_done": "Your choices are in",
         # -- errors -------------------------------------------------------------------------------
         "error_title": "Something went wrong",
         "error_status": "Error code {status}",

@@ -8,6 +8,7 @@ import {
   ClockState, Schedule, formatCountdown, nextText, renderCountdown, renderProgram, timeFormatter,
 } from "./clock.js";
 import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
+import { chooseInvite } from "./live-choose.js";
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
 import { jitsiEmbed } from "./jitsi-embed.js";
@@ -79,6 +80,22 @@ let mineTimer = null;
 let switchPending = null; // {session, title} after an accepted switch, until the server moves the page
 let switchTimer = null;
 let notes = null; // the brainstorm notes panel (notes.js), made once the socket exists
+const invite = chooseInvite({
+  tr,
+  slug: config.slug,
+  open: (round) => !round.locked && roundStatus(round.id) === "upcoming",
+  reload: async () => {
+    const fresh = await getJson(base);
+    if (fresh) eventData = fresh;
+    return fresh;
+  },
+  chosen: (mine) => {
+    setMe(mine);
+    renderMine();
+    renderProgramList();
+    renderInvite();
+  },
+});
 
 // -- Jitsi ------------------------------------------------------------------------------------------
 
@@ -253,6 +270,7 @@ function refreshScheduleIfChanged(version) {
       schedule.update(clock.state);
       renderProgramList();
       renderMine();
+      renderInvite();
     } catch (error) {
       console.warn("could not refresh the program", error);
     }
@@ -334,6 +352,7 @@ async function refreshMine() {
     if (fresh) eventData = fresh;
     renderMine();
     renderProgramList();
+    renderInvite();
     renderSwitch();
   } catch (error) {
     console.warn("could not refresh my evening", error);
@@ -457,6 +476,7 @@ function render() {
   renderPanel();
   renderProgramList();
   renderMine();
+  renderInvite();
   renderSwitch();
   if (view.switchBox.open && !switchPending) renderSwitchOptions();
   tick();
@@ -558,6 +578,11 @@ function renderProgramList() {
   });
 }
 
+/** The invitation to choose the coming round's session (never shown to a page the server refused). */
+function renderInvite() {
+  invite.render(refused ? [] : eventData.phases || [], me);
+}
+
 /** "Mijn avond": per phase where this participant will be. */
 function renderMine() {
   renderProgram(view.mine, schedule, clock.state, {
@@ -637,6 +662,7 @@ window.addEventListener("pagehide", () => { unloading = true; });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
 renderProgramList();
 renderMine();
+renderInvite();
 jitsi.load().catch(() => {}); // start early; a failure shows when a room is wanted
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
