@@ -308,7 +308,7 @@ class Evening:
         for hook in self.transition_hooks:
             pushes.extend(hook(state))
         slug = self.program.slug
-        for item in self.broadcasts.recent(limit=50, since=since):
+        for item in self.broadcasts.recent(None, state.current and state.current.phase.id, limit=50, since=since):
             target = item["session"] and item["session"]["id"]
             pushes.append(Push("broadcast", channel_session(slug, target) if target else channel_all(slug), item))
         return pushes

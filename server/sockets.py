@@ -96,7 +96,8 @@ def _connect(auth) -> None:
     emit("state", ev.state_for(participant, state))
     # What was said to everyone (or this room) while this page was away, and an open help request.
     room = ev.where(participant.id, state)
-    for item in ev.broadcasts.recent({room["session"]} if room and room["session"] else set()):
+    phase = state.current and state.current.phase.id
+    for item in ev.broadcasts.recent({room["session"]} if room and room["session"] else set(), phase):
         emit("broadcast", item)
     request_ = ev.help.of(participant.id)
     if request_ is not None:

@@ -106,3 +106,182 @@ def test_the_invitation_on_a_phone(server, new_page):
     shot(page, "live-choose-invite-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert watch.errors == []
+
+
+def join_and_choose(watch, server, name: str, choices: dict):
+    """Join in two actions, then choose sessions for some rounds (as the invitation or the choose page would)."""
+    page = watch.page
+    page.goto(f"{server.url}/e/{SLUG}")
+    page.fill("input[name=name]", name)
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    page.wait_for_function("window.plein && window.plein.state")
+    status = page.evaluate("""async (body) => (await fetch(location.pathname.replace(/\\/live$/, '')
+        .replace('/e/', '/api/events/') + '/participants/me/choices', {method: 'PUT', credentials: 'same-origin',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})).status""", choices)
+    assert status == 200
+    page.reload()
+    page.wait_for_function("window.plein && window.plein.state")
+    return page
+
+
+def clock(server, action: str, **body):
+    resp = server.call("POST", "/clock", {"action": action, **body})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def at_phase(page, phase_id: str):
+    page.wait_for_function("id => window.plein.state && window.plein.state.phase && window.plein.state.phase.id === id",
+                           arg=phase_id)
+
+
+CHOSEN = {"ronde-1": "toolkit-energietransitie", "ronde-2": "fondsen-financiering", "ronde-3": "incubator"}
+TITLES = {"ronde-1": "Toolkit voor een coöperatieve energietransitie",
+          "ronde-3": "Brainstorm – De Amsterdamse coöperatieven incubator"}
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_messages_belong_to_their_phase_and_the_next_room_stays_said(server, new_page, fake_jitsi, viewport):
+    size = "phone" if viewport == PHONE else "laptop"
+    watch = new_page(viewport=viewport)
+    page = join_and_choose(watch, server, "Anna de Vries", CHOSEN)
+    clock(server, "start")
+    at_phase(page, "in-beeld")
+    anna = {"id": page.evaluate("window.plein.me.id")}
+    now = server.call("POST", "/broadcasts", {"text": "Alleen in dit onderdeel"})
+    assert now.status_code == 201 and now.json()["lifetime"] == "phase" and now.json()["phase"] == "in-beeld"
+    late = server.call("POST", "/broadcasts", {"text": "Tot het einde van de avond", "lifetime": "evening"})
+    assert late.status_code == 201 and late.json()["lifetime"] == "evening"
+    seat = page.evaluate("window.plein.state.room.session.id")
+    other = next(s["id"] for s in requests.get(server.api(""), timeout=5).json()["phases"][0]["sessions"]
+                 if s["id"] != seat)
+    assert server.call("POST", f"/participants/{anna['id']}/move", {"session": other}).ok
+    messages = page.locator("#messages .message")
+    page.locator("#messages .message--moved").wait_for()
+    assert messages.count() == 3
+    shot(page, f"live-messages-before-{size}")
+
+    clock(server, "advance")  # into the break: the phase's message and the notice of the move end there
+    at_phase(page, "pauze-1700")
+    page.wait_for_function("() => document.querySelectorAll('#messages .message').length === 1")
+    assert "Tot het einde van de avond" in messages.first.inner_text()
+    next_room = page.locator("#next-room-line")
+    next_room.wait_for()
+    assert next_room.inner_text() == f"Daarna ga je vanzelf naar: {TITLES['ronde-1']}"
+    shot(page, f"live-messages-after-{size}")
+
+    clock(server, "jump", phase="ronde-2")  # a round followed at once by the next one
+    at_phase(page, "ronde-2")
+    page.wait_for_function("t => document.querySelector('#next-room-line').textContent.endsWith(t)",
+                           arg=TITLES["ronde-3"])
+    assert next_room.is_visible()
+
+    page.reload()  # the reload brings back what still holds, and nothing else
+    page.wait_for_function("window.plein && window.plein.state && window.plein.state.phase")
+    page.locator("#messages .message--broadcast").wait_for()
+    assert [m for m in messages.all_inner_texts()] and messages.count() == 1
+    assert "Tot het einde van de avond" in messages.first.inner_text()
+    assert next_room.inner_text().endswith(TITLES["ronde-3"])
+    assert watch.errors == []
+
+
+def test_a_late_joiner_sees_the_evening_message_and_not_an_old_phase_one(server, new_page):
+    server.join("Eerst")  # someone is there
+    clock(server, "start")
+    assert server.call("POST", "/broadcasts", {"text": "Welkom in de eerste ronde"}).status_code == 201
+    assert server.call("POST", "/broadcasts", {"text": "Vragen? Ik kom er niet uit", "lifetime": "evening"}).ok
+    clock(server, "advance")
+    watch = new_page()
+    page = join_and_choose(watch, server, "Laat", {"ronde-1": "toolkit-energietransitie"})
+    page.locator("#messages .message--broadcast").wait_for()
+    assert page.locator("#messages").inner_text().count("Vragen?") == 1
+    assert "Welkom in de eerste ronde" not in page.locator("#messages").inner_text()
+    assert watch.errors == []
+
+
+def test_the_foyer_is_named_the_foyer(server, new_page, fake_jitsi):
+    watch = new_page()
+    page = join_and_choose(watch, server, "Bram", CHOSEN)
+    clock(server, "start")
+    at_phase(page, "in-beeld")
+    clock(server, "advance")
+    at_phase(page, "pauze-1700")  # before the opening: the opening's room serves as foyer
+    room_line = page.locator("#room-line")
+    room_line.wait_for()
+    assert room_line.inner_text() == "Jouw zaal: Foyer"
+    assert "Plenaire opening" not in page.locator(".now-card").inner_text()
+    frame = fake_jitsi.wait_load("Bram", 2)
+    fake_jitsi.wait_for(lambda f: any(c["name"] == "local-subject" and c["args"] == ["Foyer"] and c["id"] == frame["id"]
+                                      for c in f.commands))
+    shot(page, "live-foyer-laptop")
+    # The foyer becomes the opening itself: the same room, now under its own name.
+    clock(server, "jump", phase="opening")
+    at_phase(page, "opening")
+    fake_jitsi.wait_for(lambda f: any(c["name"] == "local-subject" and c["args"] == ["Plenaire opening"]
+                                      for c in f.commands))
+    assert watch.errors == []
+
+
+def test_the_foyer_in_english_on_a_phone(server, new_page, fake_jitsi):
+    watch = new_page(viewport=PHONE, locale="en-GB")
+    page = join_and_choose(watch, server, "Chris", CHOSEN)
+    page.goto(f"{server.url}/e/{SLUG}/live?lang=en")
+    page.wait_for_function("window.plein && window.plein.state")
+    clock(server, "start")
+    at_phase(page, "in-beeld")
+    clock(server, "advance")
+    at_phase(page, "pauze-1700")
+    page.locator("#room-line").wait_for()
+    assert page.locator("#room-line").inner_text() == "Your room: Foyer"
+    page.locator(".now-card").scroll_into_view_if_needed()
+    shot(page, "live-foyer-phone")
+    assert watch.errors == []
+
+
+COUNT_ANNOUNCEMENTS = """
+window.__announced = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const node = document.getElementById("announcer");
+  if (!node) return;
+  new MutationObserver(() => window.__announced.push(node.textContent))
+    .observe(node, {childList: true, characterData: true, subtree: true});
+});
+"""
+
+
+def test_each_move_is_announced_once_politely(server, new_page, fake_jitsi):
+    watch = new_page()
+    page = watch.page
+    page.add_init_script(COUNT_ANNOUNCEMENTS)
+    page = join_and_choose(watch, server, "Dana", CHOSEN)
+    region = page.locator("#announcer")
+    assert region.get_attribute("aria-live") == "polite" and region.get_attribute("role") == "status"
+    page.wait_for_function("window.__announced.length === 1")
+    assert page.evaluate("window.__announced") == ["We wachten op de moderator."]
+
+    clock(server, "start")
+    at_phase(page, "in-beeld")
+    page.wait_for_function("window.__announced.length === 2")
+    first = page.evaluate("window.__announced[1]")
+    seat = page.evaluate("window.plein.state.room.title")
+    assert first == f"Nu: Coöperatieven in beeld. Jouw zaal: {seat}."
+    # A lost connection and the state that comes with the new one: the same place, not said again.
+    page.evaluate("window.plein.socket.disconnect(); window.plein.socket.connect()")
+    page.wait_for_function("window.plein.socket.connected")
+    page.evaluate("() => new Promise((ok) => window.plein.socket.emit('state:get', ok))")
+    clock(server, "advance")
+    at_phase(page, "pauze-1700")
+    page.wait_for_function("window.__announced.length === 3")
+    assert page.evaluate("window.__announced[2]") == "Nu: Pauze. Je bent in de foyer."
+    clock(server, "advance")
+    at_phase(page, "ronde-1")
+    page.wait_for_function("window.__announced.length === 4")
+    assert page.evaluate("window.__announced[3]") == f"Nu: Break-out sessies ronde I. Jouw zaal: {TITLES['ronde-1']}."
+    assert region.inner_text() == page.evaluate("window.__announced[3]")
+
+    page.reload()  # a new page says once where it is
+    page.wait_for_function("window.plein && window.plein.state && window.plein.state.phase")
+    page.wait_for_function("window.__announced.length === 1")
+    assert page.evaluate("window.__announced") == [f"Nu: Break-out sessies ronde I. Jouw zaal: {TITLES['ronde-1']}."]
+    assert watch.errors == []
