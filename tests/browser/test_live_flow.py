@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import LAPTOP, PHONE, SLUG, shot
+from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
 
 
 pytestmark = pytest.mark.browser
@@ -284,4 +284,51 @@ def test_each_move_is_announced_once_politely(server, new_page, fake_jitsi):
     page.wait_for_function("window.plein && window.plein.state && window.plein.state.phase")
     page.wait_for_function("window.__announced.length === 1")
     assert page.evaluate("window.__announced") == [f"Nu: Break-out sessies ronde I. Jouw zaal: {TITLES['ronde-1']}."]
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_the_console_picks_how_long_a_broadcast_stays(server, new_page, listen, viewport):
+    watch = new_page(viewport=viewport)
+    mod = watch.page
+    mod.goto(f"{server.url}/e/{SLUG}/moderator?key={MODERATOR_KEY}")
+    mod.wait_for_function("window.plein && window.plein.console && window.plein.connected")
+    assert server.clock("start").status_code == 200
+    lifetime = mod.locator("#broadcast-lifetime")
+    assert lifetime.input_value() == "phase"  # the default: until the next part
+    assert [o.strip() for o in lifetime.locator("option").all_inner_texts()] == [
+        "Tot het volgende onderdeel", "Tot het einde van de avond"]
+    mod.fill("#broadcast-text", "Het loket is de hele avond open")
+    lifetime.select_option("evening")
+    # The form itself, from the top of the whole page (scrolled, the console's sticky clock card lies over it).
+    ARTIFACTS.mkdir(exist_ok=True)
+    mod.evaluate("window.scrollTo(0, 0)")
+    box = mod.locator(".mod-broadcast").bounding_box()
+    mod.screenshot(path=str(ARTIFACTS / f"console-broadcast-lifetime-{'phone' if viewport == PHONE else 'laptop'}.png"),
+                   full_page=True, clip=box)
+    mod.locator("#broadcast-button").click()
+    mod.locator("#broadcast-ok").wait_for()
+    assert server.clock("advance").status_code == 200
+    late = server.join("Laat")
+    client = listen(server, late["token"])
+    item = client.wait_for(lambda d: True, event="broadcast")
+    assert (item["text"], item["lifetime"]) == ("Het loket is de hele avond open", "evening")
+    assert watch.errors == []
+
+
+def test_a_personal_link_is_one_action_to_the_room(server, new_page, fake_jitsi, r):
+    from rooms.program import load_program
+    from rooms.registrations import import_registrations, parse_registrations
+    from support import SEED
+    program = load_program(SEED)
+    rows, _ = parse_registrations("name,email\nEef Jansen,eef@example.org\n", program)
+    link = import_registrations(r, program, rows, server.url).imported[0].link
+    server.clock("start")
+    watch = new_page()
+    hands = Actions(watch.page)
+    hands.goto(link)
+    watch.page.wait_for_url(f"**/e/{SLUG}/live")
+    opened = fake_jitsi.wait_load("Eef Jansen")
+    watch.page.wait_for_function("n => window.plein.roomName === n", arg=opened["room"])
+    assert len(hands.done) == 1, hands.done
     assert watch.errors == []
