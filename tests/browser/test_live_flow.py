@@ -4,13 +4,23 @@ announced once to a screen reader.
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import requests
 
-from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
+from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, shot
 
 
 pytestmark = pytest.mark.browser
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def doc_shot(page, name: str) -> None:
+    """A screenshot for a person to look at that the docs show too (docs/screenshots/)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot(page, name), SCREENSHOTS / f"{name}.png")
 
 
 class Actions:
@@ -74,7 +84,7 @@ def test_the_live_page_invites_to_choose_and_never_stands_in_the_way(server, new
     option = invite.locator(f"[data-session={session['id']}]")
     assert session["title"] in option.inner_text() and "plaatsen" in option.inner_text()
     assert invite.locator("#choose-invite-all").get_attribute("href").endswith(f"/e/{SLUG}/choose")
-    shot(page, "live-choose-invite-laptop")
+    doc_shot(page, "live-choose-invite-laptop")
     option.locator("button").click()
     # Chosen: the page knows it at once, the server has it, and the invitation moves on to the next round.
     page.wait_for_function("id => window.plein.me.choices['in-beeld'] === id", arg=session["id"])
@@ -83,6 +93,7 @@ def test_the_live_page_invites_to_choose_and_never_stands_in_the_way(server, new
                            ".includes('Break-out sessies ronde I')")
     assert "gekozen" in page.locator("#choose-invite-status").inner_text().lower()
     # "Niet nu" puts it away, also after a reload; the choose page stays there for who wants it.
+    assert page.locator("#choose-invite-close").inner_text() == "Niet nu"
     page.locator("#choose-invite-close").click()
     page.wait_for_function("() => document.querySelector('#choose-invite').hidden")
     page.reload()
@@ -103,7 +114,7 @@ def test_the_invitation_on_a_phone(server, new_page):
     page.wait_for_url(f"**/e/{SLUG}/live")
     page.locator("#choose-invite [data-session]").first.wait_for()
     page.locator("#choose-invite").scroll_into_view_if_needed()
-    shot(page, "live-choose-invite-phone")
+    doc_shot(page, "live-choose-invite-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert watch.errors == []
 
@@ -169,7 +180,7 @@ def test_messages_belong_to_their_phase_and_the_next_room_stays_said(server, new
     next_room = page.locator("#next-room-line")
     next_room.wait_for()
     assert next_room.inner_text() == f"Daarna ga je vanzelf naar: {TITLES['ronde-1']}"
-    shot(page, f"live-messages-after-{size}")
+    doc_shot(page, f"live-messages-after-{size}")
 
     clock(server, "jump", phase="ronde-2")  # a round followed at once by the next one
     at_phase(page, "ronde-2")
@@ -214,7 +225,7 @@ def test_the_foyer_is_named_the_foyer(server, new_page, fake_jitsi):
     frame = fake_jitsi.wait_load("Bram", 2)
     fake_jitsi.wait_for(lambda f: any(c["name"] == "local-subject" and c["args"] == ["Foyer"] and c["id"] == frame["id"]
                                       for c in f.commands))
-    shot(page, "live-foyer-laptop")
+    doc_shot(page, "live-foyer-laptop")
     # The foyer becomes the opening itself: the same room, now under its own name.
     clock(server, "jump", phase="opening")
     at_phase(page, "opening")
@@ -235,7 +246,7 @@ def test_the_foyer_in_english_on_a_phone(server, new_page, fake_jitsi):
     page.locator("#room-line").wait_for()
     assert page.locator("#room-line").inner_text() == "Your room: Foyer"
     page.locator(".now-card").scroll_into_view_if_needed()
-    shot(page, "live-foyer-phone")
+    doc_shot(page, "live-foyer-phone")
     assert watch.errors == []
 
 
@@ -304,8 +315,10 @@ def test_the_console_picks_how_long_a_broadcast_stays(server, new_page, listen, 
     ARTIFACTS.mkdir(exist_ok=True)
     mod.evaluate("window.scrollTo(0, 0)")
     box = mod.locator(".mod-broadcast").bounding_box()
-    mod.screenshot(path=str(ARTIFACTS / f"console-broadcast-lifetime-{'phone' if viewport == PHONE else 'laptop'}.png"),
-                   full_page=True, clip=box)
+    name = f"console-broadcast-lifetime-{'phone' if viewport == PHONE else 'laptop'}.png"
+    mod.screenshot(path=str(ARTIFACTS / name), full_page=True, clip=box)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTIFACTS / name, SCREENSHOTS / name)
     mod.locator("#broadcast-button").click()
     mod.locator("#broadcast-ok").wait_for()
     assert server.clock("advance").status_code == 200

@@ -83,6 +83,7 @@ export function chooseInvite({ tr, slug, open, chosen, reload }) {
     show(view.box, !closed() && (Boolean(round) || said));
     setText(view.title, round ? tr("invite_title", { title: round.title }) : tr("invite_done"));
     show(qs("#choose-invite-intro"), Boolean(round));
+    setText(view.close, round ? tr("invite_close") : tr("dismiss")); // "Niet nu" while it asks, else "Sluiten"
     const ids = round ? (round.sessions || []).map((s) => `${s.id}:${s.places_left}:${sending}`).join() : "";
     if (view.list.dataset.shown !== `${round && round.id}|${ids}`) {
       view.list.dataset.shown = `${round && round.id}|${ids}`;
