@@ -345,3 +345,28 @@ def test_a_personal_link_is_one_action_to_the_room(server, new_page, fake_jitsi,
     watch.page.wait_for_function("n => window.plein.roomName === n", arg=opened["room"])
     assert len(hands.done) == 1, hands.done
     assert watch.errors == []
+
+
+def test_a_running_round_is_never_offered_not_even_before_the_socket_answers(server, new_page):
+    server.join("Eerst")
+    server.clock("start")  # the first round runs: the invitation offers the next one
+    watch = new_page()
+    page = watch.page
+    page.add_init_script("""
+      window.__offered = [];
+      new MutationObserver(() => {  // from the first parse on: whatever the invitation ever showed
+        const box = document.getElementById("choose-invite");
+        const title = document.getElementById("choose-invite-title");
+        if (box && title && !box.hidden) window.__offered.push(title.textContent);
+      }).observe(document, {attributes: true, childList: true, characterData: true, subtree: true});
+    """)
+    page.goto(f"{server.url}/e/{SLUG}")
+    page.fill("input[name=name]", "Laat")
+    page.locator("form[action$='/join'] button[type=submit]").click()
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    page.wait_for_function("window.plein && window.plein.state && window.plein.roomName !== undefined")
+    page.locator("#choose-invite [data-session]").first.wait_for()
+    assert "Break-out sessies ronde I" in page.locator("#choose-invite-title").inner_text()
+    offered = page.evaluate("window.__offered")
+    assert offered and not [t for t in offered if "Coöperatieven in beeld" in t], offered
+    assert watch.errors == []

@@ -85,7 +85,8 @@ let notes = null; // the brainstorm notes panel (notes.js), made once the socket
 const invite = chooseInvite({
   tr,
   slug: config.slug,
-  open: (round) => !round.locked && roundStatus(round.id) === "upcoming",
+  // Before the socket's first `state`, the round's status as the server rendered the page (never a running round).
+  open: (round) => !round.locked && (clock.state ? roundStatus(round.id) : round.status) === "upcoming",
   reload: async () => {
     const fresh = await getJson(base);
     if (fresh) eventData = fresh;
