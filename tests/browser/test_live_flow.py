@@ -216,6 +216,10 @@ def test_the_foyer_is_named_the_foyer(server, new_page, fake_jitsi):
     page = join_and_choose(watch, server, "Bram", CHOSEN)
     clock(server, "start")
     at_phase(page, "in-beeld")
+    # Where you go next, when that is a break: the foyer, by that name.
+    page.wait_for_function("() => document.querySelector('#next-room-line').textContent === "
+                           "'Daarna ga je vanzelf naar: Foyer'")
+    assert page.locator("#next-room-line").is_visible()
     clock(server, "advance")
     at_phase(page, "pauze-1700")  # before the opening: the opening's room serves as foyer
     room_line = page.locator("#room-line")

@@ -211,11 +211,15 @@ function shownRoom(state, room) {
   return foyer ? { ...room, title: tr("foyer"), foyer } : { ...room, foyer };
 }
 
-/** Where the participant goes after this phase, when that is a session of a round: their seat there (known ahead). */
+/**
+ * Where the participant goes after this phase, when the next phase's own name does not say it: their seat in a
+ * round (known ahead from their seats), or the foyer in a break. Null otherwise.
+ */
 function nextSeat(state) {
   if (!state || state.status === "ended" || !state.next) return null;
-  const round = roundInfo(state.next.id);
-  return round && round.kind === "round" ? seatIn(round) : null;
+  const phase = roundInfo(state.next.id);
+  if (phase && phase.kind === "break") return { title: tr("foyer") };
+  return phase && phase.kind === "round" ? seatIn(phase) : null;
 }
 
 function handleState(state) {
