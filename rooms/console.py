@@ -24,6 +24,8 @@ HELP_MAX = 500
 HELP_MESSAGES_MAX = 20  # a participant's messages in one request: at most 10 KB, however often they ask
 BROADCASTS_KEPT = 50
 BROADCAST_REPLAY_SECONDS = 3 * 3600  # a page that connects later still sees what was said this long ago
+# How long a broadcast holds: until the phase it was sent in ends (the default), or to the end of the evening.
+LIFETIMES = ("phase", "evening")
 
 
 def clean_text(raw, *, max_len: int, code: str, required: bool = True) -> str:
@@ -51,34 +53,43 @@ class Broadcasts:
         self.limits = limits
         self.now = now
 
-    def create(self, actor: Actor, raw_text, session: dict | None) -> dict:
+    def create(self, actor: Actor, raw_text, session: dict | None, *, phase: str | None,
+               lifetime: str = "phase") -> dict:
+        """`phase`: the id of the phase running now (None before the first one); `lifetime`: one of LIFETIMES."""
         text = clean_text(raw_text, max_len=BROADCAST_MAX, code="message")
+        if lifetime not in LIFETIMES:
+            raise PleinError("bad_lifetime", allowed=", ".join(LIFETIMES))
         if not actor.is_moderator:  # a moderator can steer the whole evening anyway; a host gets a limit
             self.limits.take("broadcast", actor.id)
         item = {"id": secrets.token_hex(6), "text": text, "from": actor.name, "at": round(self.now(), 3),
-                "session": session}
+                "session": session, "phase": phase, "lifetime": lifetime}
         with self.r.pipeline() as pipe:
             pipe.lpush(self.keys.broadcasts, json.dumps(item, ensure_ascii=False))
             pipe.ltrim(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1)
             pipe.execute()
         return item
 
-    def recent(self, sessions: set[str] | None = None, limit: int = 5, since: float | None = None) -> list[dict]:
-        """The latest broadcasts still worth showing to someone in these sessions (None: all), oldest first;
-        `since`: only those sent from then on."""
-        return self.pick(self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1), sessions, limit, since)
+    def recent(self, sessions: set[str] | None, phase: str | None, limit: int = 5,
+               since: float | None = None) -> list[dict]:
+        """The latest broadcasts still worth showing to someone in these sessions (None: all) while `phase` runs
+        (None: before the first phase or after the last), oldest first; `since`: only those sent from then on.
+        A broadcast for its phase only is over once another phase runs."""
+        return self.pick(self.r.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1), sessions, phase, limit, since)
 
     def read_kept(self, reads):
         """The kept broadcasts as part of a batch of reads; `pick` chooses from them as `recent` does."""
         return reads.add(lambda pipe: pipe.lrange(self.keys.broadcasts, 0, BROADCASTS_KEPT - 1), lambda v: v[0])
 
-    def pick(self, kept: list, sessions: set[str] | None = None, limit: int = 5, since: float | None = None) -> list[dict]:
+    def pick(self, kept: list, sessions: set[str] | None, phase: str | None, limit: int = 5,
+             since: float | None = None) -> list[dict]:
         since = max(self.now() - BROADCAST_REPLAY_SECONDS, since or 0)
         out = []
         for raw in kept:
             item = json.loads(raw)
             if item["at"] < since:
                 break
+            if item.get("lifetime", "phase") == "phase" and item.get("phase") != phase:
+                continue
             target = item["session"] and item["session"]["id"]
             if sessions is None or target is None or target in sessions:
                 out.append(item)

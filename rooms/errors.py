@@ -128,6 +128,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "The server's storage is full; this was not saved."),
     "redis_down": ("De server kan zijn opslag even niet bereiken; probeer het zo opnieuw.",
                    "The server cannot reach its storage right now; please try again shortly."),
+    # -- helper B
+    "bad_lifetime": ("Kies hoe lang het bericht blijft staan: {allowed}.",
+                     "Choose how long the message stays: {allowed}."),
 }
 
 

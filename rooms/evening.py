@@ -356,7 +356,8 @@ class Evening:
         return Arrival(participant=participant,
                        channels=self.channels_for(participant, state, seats=seats, hosts=hosts),
                        state=self.state_for(participant, state, seats=seats, hosts=hosts),
-                       broadcasts=self.broadcasts.pick(kept(), {session} if session else set()),
+                       broadcasts=self.broadcasts.pick(kept(), {session} if session else set(),
+                                                     state.current and state.current.phase.id),
                        help=self.help.item(help_id()))
 
     def room_changes(self, participant: Participant, current: set[str], state: State | None = None) -> tuple:
@@ -374,7 +375,7 @@ class Evening:
         for hook in self.transition_hooks:
             pushes.extend(hook(state))
         slug = self.program.slug
-        for item in self.broadcasts.recent(limit=50, since=since):
+        for item in self.broadcasts.recent(None, state.current and state.current.phase.id, limit=50, since=since):
             target = item["session"] and item["session"]["id"]
             pushes.append(Push("broadcast", channel_session(slug, target) if target else channel_all(slug), item))
         return pushes

@@ -297,8 +297,10 @@ def my_help_done():
 def my_broadcasts():
     """The latest messages from the moderators meant for this participant (everyone, or their room)."""
     ev = evening()
-    room = ev.where(current_participant().id)
-    return jsonify({"broadcasts": ev.broadcasts.recent({room["session"]} if room and room["session"] else set())})
+    state = ev.state()
+    room = ev.where(current_participant().id, state)
+    sessions = {room["session"]} if room and room["session"] else set()
+    return jsonify({"broadcasts": ev.broadcasts.recent(sessions, state.current and state.current.phase.id)})
 
 
 @bp.post("/api/events/<slug>/jitsi-check")

@@ -54,9 +54,12 @@ def _broadcast(ev, actor: Actor, body: dict):
     session_id = field(body, "session", str, required=False)
     if not actor.is_moderator and not actor.hosts(session_id):
         raise PleinError("host_only", 403)
+    lifetime = field(body, "lifetime", str, required=False)
     slug = ev.program.slug
     session = _session_running(ev, session_id) if session_id is not None else None
-    item = ev.broadcasts.create(actor, body.get("text"), session and {"id": session.id, "title": session.title})
+    cur = ev.state().current
+    item = ev.broadcasts.create(actor, body.get("text"), session and {"id": session.id, "title": session.title},
+                                phase=cur and cur.phase.id, lifetime="phase" if lifetime is None else lifetime)
     ev.audit.record(actor, "broadcast", {"session": session and session.id, "text": item["text"]})
     to = channel_session(slug, session.id) if session else channel_all(slug)
     return item, [Push("broadcast", to, item)]

@@ -142,7 +142,8 @@ def join():
     sign_in(participant)
     if host:
         return become_host(participant, host)
-    return redirect(url_for("pages.choose"), 303)
+    # Straight into the evening: the live page invites to choose a session, it never stands in the way.
+    return redirect(url_for("pages.live"), 303)
 
 
 @bp.get("/e/<slug>/host/<session_id>/<token>")

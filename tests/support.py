@@ -303,12 +303,19 @@ def participant(app, name: str):
     return c
 
 
-def join_to_choose(page, server, name: str):
-    """In a browser: join on the event page; the join form lands on the choose page."""
+def join_to_live(page, server, name: str):
+    """In a browser: join on the event page (type the name, press the button); that lands on the live page."""
     page.goto(f"{server.url}/e/{SLUG}")
     page.fill("input[name=name]", name)
     page.locator("form[action$='/join'] button[type=submit]").click()
-    page.wait_for_url(f"**/e/{SLUG}/choose")
+    page.wait_for_url(f"**/e/{SLUG}/live")
+    return page
+
+
+def join_to_choose(page, server, name: str):
+    """In a browser: join (landing on the live page), then open the choose page, as someone who wants it does."""
+    join_to_live(page, server, name)
+    page.goto(f"{server.url}/e/{SLUG}/choose")
     page.locator(".round-choice").first.wait_for()
     return page
 

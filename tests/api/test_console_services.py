@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rooms.errors import PleinError
 from rooms.limits import Limits
 from rooms.occupancy import MAX_BACKOFF, RoomSizes
 from rooms.presence import Presence
@@ -198,18 +199,36 @@ def test_broadcasts_replayed_for_three_hours_everyone_and_own_room(r):
     now = Clock()
     b = Broadcasts(r, KEYS, Limits(r, KEYS), now=now)
     mod = Actor("moderator", "Mila", "m")
-    old = b.create(mod, "Oud", None)
+    old = b.create(mod, "Oud", None, phase="een", lifetime="evening")
     now.t += 3 * 3600 + 1
-    everyone = b.create(mod, "Iedereen", None)
-    room = b.create(mod, "Zaal 1", {"id": "zaal-1", "title": "Zaal een"})
-    other = b.create(mod, "Zaal 2", {"id": "zaal-2", "title": "Zaal twee"})
-    assert [x["id"] for x in b.recent({"zaal-1"})] == [everyone["id"], room["id"]]
-    assert [x["id"] for x in b.recent(set())] == [everyone["id"]]
-    assert [x["id"] for x in b.recent()] == [everyone["id"], room["id"], other["id"]]
-    assert old["id"] not in {x["id"] for x in b.recent()}
+    everyone = b.create(mod, "Iedereen", None, phase="een")
+    room = b.create(mod, "Zaal 1", {"id": "zaal-1", "title": "Zaal een"}, phase="een")
+    other = b.create(mod, "Zaal 2", {"id": "zaal-2", "title": "Zaal twee"}, phase="een")
+    assert [x["id"] for x in b.recent({"zaal-1"}, "een")] == [everyone["id"], room["id"]]
+    assert [x["id"] for x in b.recent(set(), "een")] == [everyone["id"]]
+    assert [x["id"] for x in b.recent(None, "een")] == [everyone["id"], room["id"], other["id"]]
+    assert old["id"] not in {x["id"] for x in b.recent(None, "een")}
     for i in range(60):
-        b.create(mod, f"m{i}", None)
-    assert r.llen(KEYS.broadcasts) == 50 and [x["text"] for x in b.recent(limit=2)] == ["m58", "m59"]
+        b.create(mod, f"m{i}", None, phase="een")
+    assert r.llen(KEYS.broadcasts) == 50 and [x["text"] for x in b.recent(None, "een", limit=2)] == ["m58", "m59"]
+
+
+def test_a_broadcast_holds_for_its_phase_or_to_the_end_of_the_evening(r):
+    from rooms.audit import Actor
+    from rooms.console import Broadcasts
+    b = Broadcasts(r, KEYS, Limits(r, KEYS), now=Clock())
+    mod = Actor("moderator", "Mila", "m")
+    before = b.create(mod, "Zo beginnen we", None, phase=None)
+    now = b.create(mod, "Alleen nu", None, phase="een")
+    always = b.create(mod, "Hele avond", None, phase="een", lifetime="evening")
+    assert (now["phase"], now["lifetime"], always["lifetime"]) == ("een", "phase", "evening")
+    assert [x["id"] for x in b.recent(set(), None)] == [before["id"], always["id"]]
+    assert [x["id"] for x in b.recent(set(), "een")] == [now["id"], always["id"]]
+    assert [x["id"] for x in b.recent(set(), "twee")] == [always["id"]]
+    with pytest.raises(PleinError) as refused:
+        b.create(mod, "Nooit", None, phase="een", lifetime="forever")
+    assert refused.value.code == "bad_lifetime" and "phase, evening" in refused.value.message("en")
+    assert r.llen(KEYS.broadcasts) == 3  # the refused one changed nothing
 
 
 def test_a_participant_has_one_open_help_request(r):

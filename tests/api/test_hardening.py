@@ -51,7 +51,7 @@ def test_a_join_form_posted_by_another_page_signs_nobody_in(app, r, origin):
 def test_the_join_form_on_our_own_page_still_signs_in(app):
     c = app.test_client()
     resp = c.post(f"/e/{SLUG}/join", data={"name": "Anna"})
-    assert resp.status_code == 303 and resp.headers["Location"].endswith("/choose")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/live")
     assert c.get(API + "/participants/me").get_json()["name"] == "Anna"
 
 

@@ -133,7 +133,7 @@ def test_join_form_keeps_the_typed_name_on_error(client):
     html = resp.get_data(as_text=True)
     assert "Anna\tB" in html
     resp = client.post("/e/cooperatieve-stad-2022/join", data={"name": "Anna"})
-    assert resp.status_code == 303 and resp.headers["Location"].endswith("/e/cooperatieve-stad-2022/choose")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/e/cooperatieve-stad-2022/live")
     assert client.get("/e/cooperatieve-stad-2022/live").status_code == 200
 
 

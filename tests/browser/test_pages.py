@@ -144,12 +144,12 @@ def test_english_page(server, new_page):
     assert page.locator("html").get_attribute("lang") == "en"
     page.fill("input[name=name]", "Alex")
     page.locator("form[action$='/join'] button[type=submit]").click()
-    page.wait_for_url(f"**/e/{SLUG}/choose")
-    assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
-    assert page.locator("h1").inner_text() == "Choose your sessions"
-    page.get_by_role("link", name="Choose later — go to the evening").click()
     page.wait_for_url(f"**/e/{SLUG}/live")
     assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
+    page.get_by_role("link", name="Choose every round at once").click()
+    page.wait_for_url(f"**/e/{SLUG}/choose")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Choose your sessions"
 
 
 def test_moderator_page_steers_the_participant(server, new_page, fake_jitsi):

@@ -55,6 +55,7 @@ export function messageBanners(tr, time, slug) {
   const stack = qs("#messages");
   const storeKey = `plein:${slug}:dismissed`;
   const shown = new Map(); // id -> node
+  let current; // the phase the messages on screen belong to (see `phase`)
 
   function dismissed() {
     try {
@@ -83,12 +84,14 @@ export function messageBanners(tr, time, slug) {
     }
   }
 
-  /** Show one message unless it is on screen already or was dismissed. kind: broadcast | moved | answer. */
-  function add(id, kind, meta, text, extra = null) {
+  /** Show one message unless it is on screen already or was dismissed. kind: broadcast | moved | answer.
+   * `phase`: the phase it belongs to (it goes when another phase starts), or undefined to keep it. */
+  function add(id, kind, meta, text, extra = null, phase = undefined) {
     if (shown.has(id) || dismissed().includes(id)) return;
     const close = el("button", { type: "button", class: "button button--quiet banner__close", "aria-label": tr("message_dismiss") },
       tr("dismiss"));
-    const node = el("div", { class: `message message--${kind}`, dataset: { message: id, kind } },
+    const bound = phase === undefined ? {} : { phase: phase === null ? "" : phase };
+    const node = el("div", { class: `message message--${kind}`, dataset: { message: id, kind, ...bound } },
       el("span", { class: "message__icon", "aria-hidden": "true" }),
       el("div", { class: "message__body" },
         meta ? el("p", { class: "message__meta" }, meta, extra) : null,
@@ -100,18 +103,33 @@ export function messageBanners(tr, time, slug) {
   }
 
   return {
-    /** `broadcast` {id, text, from, at (epoch s), session: {id, title} | null}. */
-    broadcast(item) {
+    /** `broadcast` {id, text, from, at (epoch s), session: {id, title} | null, phase, lifetime}; `now`: the id of
+     * the phase running on this page (null before the first). One for its phase only is dropped in another phase. */
+    broadcast(item, now) {
       if (!item || typeof item.id !== "string" || typeof item.text !== "string") return;
+      const bound = item.lifetime !== "evening";
+      if (bound && now !== undefined && (item.phase ?? null) !== now) return; // said in a phase that is over
       const meta = tr("message_from", { name: item.from || tr("message_moderator"), time: time(item.at * 1000) });
       const roomOnly = item.session ? el("span", { class: "tag tag--room-only" }, tr("message_room_only")) : null;
-      add(`b-${item.id}`, "broadcast", meta, item.text, roomOnly);
+      add(`b-${item.id}`, "broadcast", meta, item.text, roomOnly, bound ? item.phase ?? null : undefined);
     },
-    /** `moved` {round, from, to: {id, title}, by}: one notice at a time. */
-    moved(data) {
+    /** `moved` {round, from, to: {id, title}, by}: one notice at a time, until the next phase starts. */
+    moved(data, now) {
       if (!data || !data.to) return;
       for (const [id, node] of shown) if (node.dataset.kind === "moved") { node.remove(); shown.delete(id); }
-      add(`m-${data.round}-${data.to.id}-${Date.now()}`, "moved", null, tr("moved_notice", { title: data.to.title }));
+      add(`m-${data.round}-${data.to.id}-${Date.now()}`, "moved", null, tr("moved_notice", { title: data.to.title }), null,
+        now ?? null);
+    },
+    /** Another phase runs (`now`: its id, or null): what belonged to an earlier phase goes. */
+    phase(now) {
+      if (now === current) return;
+      current = now;
+      for (const [id, node] of [...shown]) {
+        if (node.dataset.phase !== undefined && node.dataset.phase !== (now ?? "")) {
+          node.remove();
+          shown.delete(id);
+        }
+      }
     },
     /** The newest answer to this participant's help request. */
     answer(request) {

@@ -116,7 +116,7 @@ export function jitsiEmbed({ parent, scriptUrl, lang, displayName, report, onHan
     created.addListener("videoConferenceJoined", mine((data) => {
       myId = data.id;
       // `subject` in the config only shows once someone is a moderator; the local subject always does.
-      created.executeCommand("localSubject", target.title);
+      created.executeCommand("localSubject", (room && room.title) || target.title);
       reportRole();
       if (!roles.has(myId)) roleTimer = setTimeout(() => { roles.set(myId, "participant"); reportRole(); }, ROLE_WAIT_MS);
     }));
@@ -142,6 +142,12 @@ export function jitsiEmbed({ parent, scriptUrl, lang, displayName, report, onHan
     leave,
     /** The Plein room in the frame, or null. */
     get room() { return room; },
+    /** The room in the frame goes by another name now (the foyer becomes the plenary it belongs to). */
+    retitle(title) {
+      if (!api || !room || room.title === title) return;
+      room = { ...room, title };
+      if (myId !== null) api.executeCommand("localSubject", title); // before joining: the join handler sets it
+    },
     /** Report the role in the current room again (after a reconnect: the server may have lost it). */
     reportAgain() {
       reportRole(true);

@@ -2,12 +2,14 @@
 // next, "my evening" (where the participant will be in each phase) and the whole program.
 // The server's `state` pushes decide; the page never navigates by itself (also not after a switch of session).
 
+import { moveAnnouncer } from "./announcer.js";
 import { connectionBanner, messageBanners, warningBanner } from "./banners.js";
 import { attr, el, qs, qsa, readConfig, setText, show, translator } from "./helpers.js";
 import {
   ClockState, Schedule, formatCountdown, nextText, renderCountdown, renderProgram, timeFormatter,
 } from "./clock.js";
 import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats.js";
+import { chooseInvite } from "./live-choose.js";
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
 import { jitsiEmbed } from "./jitsi-embed.js";
@@ -64,6 +66,7 @@ let leftRoom = null; // name of the room the participant hung up in
 const connection = connectionBanner();
 const warning = warningBanner(tr);
 const messages = messageBanners(tr, time, config.slug);
+const announcer = moveAnnouncer(qs("#announcer"), { tr, time });
 const help = helpBox({ tr, time, base, messages });
 const host = hostPanel({ tr, time, base, phases: () => eventData.phases || [] });
 let scheduleVersion = null;
@@ -79,6 +82,23 @@ let mineTimer = null;
 let switchPending = null; // {session, title} after an accepted switch, until the server moves the page
 let switchTimer = null;
 let notes = null; // the brainstorm notes panel (notes.js), made once the socket exists
+const invite = chooseInvite({
+  tr,
+  slug: config.slug,
+  // Before the socket's first `state`, the round's status as the server rendered the page (never a running round).
+  open: (round) => !round.locked && (clock.state ? roundStatus(round.id) : round.status) === "upcoming",
+  reload: async () => {
+    const fresh = await getJson(base);
+    if (fresh) eventData = fresh;
+    return fresh;
+  },
+  chosen: (mine) => {
+    setMe(mine);
+    renderMine();
+    renderProgramList();
+    renderInvite();
+  },
+});
 
 // -- Jitsi ------------------------------------------------------------------------------------------
 
@@ -130,7 +150,8 @@ function onHangUp(room) {
 }
 
 /** Make `room` (or no room) the one on screen; a room needing a JWT waits until one is known. */
-function wantRoom(room) {
+function wantRoom(given) {
+  const room = shownRoom(clock.state, given);
   wanted = room || null;
   if (!room) {
     leaveRoom();
@@ -138,7 +159,10 @@ function wantRoom(room) {
   }
   if (leftRoom && leftRoom !== room.name) leftRoom = null; // a new phase: go in again
   if (leftRoom === room.name) return;
-  if (embeddedName() === room.name) return; // same room: leave the call alone
+  if (embeddedName() === room.name) { // same room: leave the call alone (the foyer may now be the plenary)
+    jitsi.retitle(room.title);
+    return;
+  }
   let target = room;
   if (room.token_required && !room.jwt) {
     const jwt = jwts.get(room.name);
@@ -170,6 +194,34 @@ function rememberJwts(state) {
 
 // -- state ------------------------------------------------------------------------------------------
 
+/** The id of the phase running on this page (null before the first or after the last; undefined: not known yet). */
+function phaseNow() {
+  const s = clock.state;
+  if (!s) return undefined;
+  return s.phase ? s.phase.id : null;
+}
+
+/**
+ * A `state`'s room as the page names it: during a break the plenary room is open as the foyer, and is called so
+ * (not after the plenary whose room it is, which may not have happened yet). `foyer` says which it is.
+ */
+function shownRoom(state, room) {
+  if (!room) return null;
+  const foyer = Boolean(state && state.phase && state.phase.kind === "break" && !room.session);
+  return foyer ? { ...room, title: tr("foyer"), foyer } : { ...room, foyer };
+}
+
+/**
+ * Where the participant goes after this phase, when the next phase's own name does not say it: their seat in a
+ * round (known ahead from their seats), or the foyer in a break. Null otherwise.
+ */
+function nextSeat(state) {
+  if (!state || state.status === "ended" || !state.next) return null;
+  const phase = roundInfo(state.next.id);
+  if (phase && phase.kind === "break") return { title: tr("foyer") };
+  return phase && phase.kind === "round" ? seatIn(phase) : null;
+}
+
 function handleState(state) {
   if (!state || typeof state !== "object") return;
   rememberJwts(state);
@@ -191,6 +243,8 @@ function handleState(state) {
     endSwitch(state.room && state.room.session && state.room.session.id === switchPending.session);
   }
   if (warning.data && !warningStillTrue(state)) warning.hide();
+  messages.phase(phaseNow()); // what belonged to an earlier phase goes
+  announcer.state(state, shownRoom(state, state.room));
   wantRoom(state.room);
   prefetchNextJwt(state);
   host.state(state);
@@ -201,7 +255,7 @@ function handleState(state) {
 /** `moved`: a moderator put this participant in another room; the new `state` follows and moves the page. */
 function onMoved(data) {
   if (!data || !data.to || typeof data.round !== "string") return;
-  messages.moved(data);
+  messages.moved(data, phaseNow());
   setMe({ ...me, placements: { ...(me.placements || {}), [data.round]: data.to.id } });
   renderMine();
   renderProgramList();
@@ -253,6 +307,7 @@ function refreshScheduleIfChanged(version) {
       schedule.update(clock.state);
       renderProgramList();
       renderMine();
+      renderInvite();
     } catch (error) {
       console.warn("could not refresh the program", error);
     }
@@ -334,6 +389,7 @@ async function refreshMine() {
     if (fresh) eventData = fresh;
     renderMine();
     renderProgramList();
+    renderInvite();
     renderSwitch();
   } catch (error) {
     console.warn("could not refresh my evening", error);
@@ -457,6 +513,7 @@ function render() {
   renderPanel();
   renderProgramList();
   renderMine();
+  renderInvite();
   renderSwitch();
   if (view.switchBox.open && !switchPending) renderSwitchOptions();
   tick();
@@ -479,14 +536,14 @@ function renderNow() {
   else if (s.status === "waiting") title = tr("panel_waiting");
   else if (s.status === "ended") title = tr("panel_ended");
   setText(view.phaseTitle, title);
-  const room = running ? s.room : null;
+  const room = running ? shownRoom(s, s.room) : null;
   show(view.roomLine, Boolean(room && (room.session || room.title !== s.phase.title)));
   setText(view.roomTitle, room ? room.title : "");
   setText(view.nextLine, nextText(s, tr, time));
-  const nextRoom = running && lastPersonal && lastPersonal.next_room && s.next && lastPersonal.next
-    && lastPersonal.next.id === s.next.id ? lastPersonal.next_room : null;
-  show(view.nextRoomLine, Boolean(nextRoom && nextRoom.session));
-  setText(view.nextRoomLine, nextRoom && nextRoom.session ? tr("next_room", { title: nextRoom.title }) : "");
+  // Known from this page's own seats, so it holds after every shared transition push (which carries no next room).
+  const next = nextSeat(s);
+  show(view.nextRoomLine, Boolean(next));
+  setText(view.nextRoomLine, next ? tr("next_room", { title: next.title }) : "");
   attr(document.body, "data-status", s.status);
 }
 
@@ -556,6 +613,11 @@ function renderProgramList() {
       }));
     },
   });
+}
+
+/** The invitation to choose the coming round's session (never shown to a page the server refused). */
+function renderInvite() {
+  invite.render(refused ? [] : eventData.phases || [], me);
 }
 
 /** "Mijn avond": per phase where this participant will be. */
@@ -637,6 +699,7 @@ window.addEventListener("pagehide", () => { unloading = true; });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
 renderProgramList();
 renderMine();
+renderInvite();
 jitsi.load().catch(() => {}); // start early; a failure shows when a room is wanted
 
 const socket = window.io({ transports: ["websocket"], auth: { lang: config.lang } });
@@ -672,7 +735,7 @@ socket.on("connect_error", (error) => {
 });
 socket.on("state", handleState);
 socket.on("clock:warning", onWarning);
-socket.on("broadcast", messages.broadcast);
+socket.on("broadcast", (item) => messages.broadcast(item, phaseNow()));
 socket.on("moved", onMoved);
 socket.on("help:answer", help.answer);
 socket.on("help:done", help.done);

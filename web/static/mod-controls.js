@@ -101,7 +101,9 @@ export function moderatorControls(ctx) {
     tr,
     empty: tr("broadcast_empty"),
     network: tr("mod_network_error"),
-    send: (text) => call("/broadcasts", cast.target.value ? { text, session: cast.target.value } : { text }),
+    send: (text) => call("/broadcasts", {
+      text, lifetime: qs("#broadcast-lifetime").value, ...(cast.target.value ? { session: cast.target.value } : {}),
+    }),
     sent: (data) => tr("broadcast_sent", {
       time: time(data.at * 1000),
       to: data.session ? tr("broadcast_room", { title: data.session.title }) : tr("broadcast_everyone"),
