@@ -11,6 +11,8 @@ import { errorMessage, eventApi, getJson, placesText, putChoices } from "./seats
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
 import { jitsiEmbed } from "./jitsi-embed.js";
+import { statusBar } from "./live-statusbar.js";
+import { bannerStack } from "./banner-stack.js";
 import { notesPanel } from "./notes.js";
 
 const config = readConfig();
@@ -65,6 +67,8 @@ const connection = connectionBanner();
 const warning = warningBanner(tr);
 const messages = messageBanners(tr, time, config.slug);
 const help = helpBox({ tr, time, base, messages });
+const statusbar = statusBar({ openHelp: () => help.reveal() });
+bannerStack({ tr });
 const host = hostPanel({ tr, time, base, phases: () => eventData.phases || [] });
 let scheduleVersion = null;
 let freshConnection = false; // the first state after a (re)connect is the server's truth
@@ -464,7 +468,10 @@ function render() {
 
 function renderNow() {
   const s = clock.state;
-  if (refused) show(view.countdown.block, false); // no longer told the time: show none rather than a wrong one
+  if (refused) {
+    show(view.countdown.block, false); // no longer told the time: show none rather than a wrong one
+    statusbar.time(null);
+  }
   if (!s) return;
   const running = s.status === "running" && s.phase;
   show(view.phaseKind, Boolean(running));
@@ -480,7 +487,9 @@ function renderNow() {
   else if (s.status === "ended") title = tr("panel_ended");
   setText(view.phaseTitle, title);
   const room = running ? s.room : null;
-  show(view.roomLine, Boolean(room && (room.session || room.title !== s.phase.title)));
+  const roomSaysMore = Boolean(room && (room.session || room.title !== s.phase.title));
+  show(view.roomLine, roomSaysMore);
+  statusbar.now(title, running ? s.phase.kind : null, roomSaysMore ? room.title : "");
   setText(view.roomTitle, room ? room.title : "");
   setText(view.nextLine, nextText(s, tr, time));
   const nextRoom = running && lastPersonal && lastPersonal.next_room && s.next && lastPersonal.next
@@ -595,6 +604,7 @@ function renderMine() {
 function tick() {
   if (!clock.state || refused) return;
   renderCountdown(view.countdown, clock, tr);
+  statusbar.time(clock.remaining(), Boolean(clock.state.paused));
   if (!view.panelCountdown.hidden) {
     const ms = clock.remaining();
     setText(view.panelCountdown, ms === null ? "" : formatCountdown(ms));
