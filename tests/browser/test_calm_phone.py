@@ -8,11 +8,12 @@ Nothing here sleeps for correctness: every wait is Playwright's own or a wait_fo
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
+from support import LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, shot
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +21,13 @@ SESSION = "cooperatieve-tech"
 TITLE = "Brainstorm – Samen werken aan coöperatieve tech"
 SYNC = 10_000  # ms
 LINE = 56  # px: one line of the page (a 44 px control and its padding)
+
+
+def save_screenshot(page, name: str):
+    """A screenshot for a person to look at, also kept in docs/screenshots/ (the README shows some)."""
+    path = shot(page, name)
+    (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, ROOT / "docs" / "screenshots" / f"{name}.png")
 
 
 def enter(watch, server, name: str, brainstorm: bool = False):
@@ -112,6 +120,8 @@ def test_phone_status_bar_stays_at_the_top_and_opens_help(server, new_page):
     expect(bar.locator("#statusbar-phase")).to_have_text("Break-out sessies ronde I")
     expect(bar.locator("#statusbar-room")).to_have_text(TITLE)
     expect(bar.locator("#statusbar-time")).to_have_text(re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$"))
+    page.wait_for_function("window.plein.roomName")
+    save_screenshot(page, "live-phone")
 
     # Writing notes far down the page: the bar is on screen, the countdown ~1,000 px below is not.
     type_in_note(page, "Een gedeelde server. ")
@@ -119,7 +129,7 @@ def test_phone_status_bar_stays_at_the_top_and_opens_help(server, new_page):
     assert page.evaluate("document.activeElement.closest('#notes') !== null")
     assert in_viewport(page, "#statusbar"), "the status bar left the screen while writing notes"
     assert not in_viewport(page, "#countdown")
-    shot(page, "statusbar-notes-phone")
+    save_screenshot(page, "live-notes-statusbar-phone")
     page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
     painted(page)
     assert in_viewport(page, "#statusbar")
@@ -174,7 +184,7 @@ def test_phone_banners_fold_into_one_line_that_opens(server, new_page):
     moved = page.locator("#jitsi").bounding_box()["y"] - top
     assert moved <= LINE, f"three banners push the video down {moved} px"
     assert not seen(page.locator("#messages"))  # out of sight (a screen reader still reads them)
-    shot(page, "banners-folded-phone")
+    save_screenshot(page, "live-banners-folded-phone")
 
     # By keyboard: open, all three on the page; close again.
     toggle.focus()
@@ -185,7 +195,7 @@ def test_phone_banners_fold_into_one_line_that_opens(server, new_page):
     page.wait_for_function("document.querySelector('#messages').getBoundingClientRect().height > 90")
     bottom = page.locator("#messages .message").last.bounding_box()
     assert page.locator("#jitsi").bounding_box()["y"] >= bottom["y"] + bottom["height"] - 1
-    shot(page, "banners-open-phone")
+    save_screenshot(page, "live-banners-open-phone")
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     page.wait_for_function("document.querySelector('#messages').getBoundingClientRect().height <= 1")
@@ -248,7 +258,10 @@ def test_notes_fold_into_a_link_when_the_round_ends(start_server, new_page, loca
     assert video > 880
     fold = page.get_by_role("button", name=link)
     expect(fold).to_be_visible()
-    shot(page, f"notes-folded-laptop-{lang}")
+    if lang == "nl":
+        save_screenshot(page, "notes-folded-laptop")
+    else:
+        shot(page, f"notes-folded-laptop-{lang}")
 
     # The link opens them read-only; closing folds them again.
     fold.click()

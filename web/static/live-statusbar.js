@@ -9,6 +9,7 @@ import { formatCountdown } from "./clock.js";
 export function statusBar({ openHelp }) {
   const view = {
     bar: qs("#statusbar"),
+    now: qs("#statusbar-now"),
     phase: qs("#statusbar-phase"),
     room: qs("#statusbar-room"),
     time: qs("#statusbar-time"),
@@ -22,6 +23,9 @@ export function statusBar({ openHelp }) {
       setText(view.room, room || "");
       show(view.room, Boolean(room));
       attr(view.bar, "data-kind", kind || null);
+      // In a round the own session matters most: it comes first (in a break the foyer comes after "Pauze").
+      const first = kind === "round" && room ? view.room : view.phase;
+      if (view.now.firstElementChild !== first) view.now.prepend(first);
     },
     /** The time left in ms (null: none to show), and whether the clock is paused. */
     time(ms, paused) {
