@@ -263,6 +263,11 @@ def test_notes_fold_into_a_link_when_the_round_ends(start_server, new_page, loca
     else:
         shot(page, f"notes-folded-laptop-{lang}")
 
+    # A reload keeps the fold.
+    page.reload()
+    page.wait_for_function("window.plein && window.plein.state")
+    expect(fold).to_be_visible()
+    expect(page.locator("#notes")).to_be_hidden()
     # The link opens them read-only; closing folds them again.
     fold.click()
     expect(page.locator("#notes")).to_be_visible()

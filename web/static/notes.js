@@ -78,7 +78,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
   let dismissed = null; // session id the participant closed (not re-opened until the next brainstorm)
   let autoSession = null; // the brainstorm the clock has put this participant in now
   let yieldWanted = false;
-  let folded = null; // {id, title}: the brainstorm whose round ended, its notes folded into a button
+  const foldKey = `plein:${config.slug}:notes-folded`;
+  let folded = remembered(); // {id, title}: the brainstorm whose round ended, its notes folded into a button
   let phaseKey; // the phase (or status) of the last state, to notice a transition
   let yieldLoadedFor = null;
   let hosting = []; // session ids this participant hosts (from their state)
@@ -839,6 +840,26 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
    * the list of writers goes. What was typed last goes to the server first (it accepts it for a grace period).
    * Text the server refused stays on screen to copy: then the note stays open, with its close button.
    */
+  /** The folded notes survive a reload of the page (in this tab). */
+  function remembered() {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(foldKey) || "null");
+      return value && typeof value.id === "string" ? { id: value.id, title: String(value.title || "") } : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function setFolded(value) {
+    folded = value;
+    try {
+      if (value) sessionStorage.setItem(foldKey, JSON.stringify(value));
+      else sessionStorage.removeItem(foldKey);
+    } catch (error) {
+      // private mode: forgotten after a reload ("Mijn avond" still offers the notes)
+    }
+  }
+
   function foldNote() {
     const n = note;
     if (!view.kept.hidden) {
@@ -847,7 +868,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     }
     if (n.session === autoSession) return; // read again in its own round
     while (n.pending.length && socket.connected && n.joined) flush(n);
-    folded = { id: n.session, title: n.title };
+    setFolded({ id: n.session, title: n.title });
     closeNote();
   }
 
@@ -881,7 +902,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     // The clock's note folds when its round ends; a note opened to read folds at the next transition.
     if (note && (note.explicit ? transition : note.session !== autoSession)) foldNote();
     if (brainstorm && dismissed !== brainstorm.id) {
-      if (folded && folded.id !== brainstorm.id) folded = null; // a new brainstorm: its own notes take the place
+      if (folded) setFolded(null); // its own round again, or a new brainstorm whose notes take the place
       openNote(brainstorm.id, brainstorm.title);
     }
     yieldWanted = Boolean(closingId && ((s.status === "running" && s.phase && s.phase.id === closingId) || s.status === "ended"));
