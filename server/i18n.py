@@ -481,6 +481,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "notes_you": "{name} (jij)",
         "notes_download": "Download als Markdown",
         "notes_close": "Aantekeningen sluiten",
+        # -- helper C: the phone's status bar, folded banners, the notes after their round
+        "statusbar_label": "De avond nu",
+        "statusbar_help": "Hulp",
+        "banners_count": "{n} meldingen",
+        "banners_count_hint": "Tik om ze allemaal te zien",
+        "notes_fold_open": "Aantekeningen van {title} bekijken",
+        # -- end of helper C
         "notes_too_large_paste": "Dat stuk tekst is te groot om in één keer toe te voegen ({size}, hoogstens {max}). "
                                  "Voeg het in kleinere stukken toe; je tekst staat hieronder, zodat je hem kunt kopiëren.",
         "notes_note_full": "De aantekeningen zijn vol ({max}). Nieuwe tekst kan er niet meer bij; je tekst staat hieronder.",
@@ -1034,6 +1041,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "notes_you": "{name} (you)",
         "notes_download": "Download as Markdown",
         "notes_close": "Close the notes",
+        # -- helper C: the phone's status bar, folded banners, the notes after their round
+        "statusbar_label": "The evening now",
+        "statusbar_help": "Help",
+        "banners_count": "{n} messages",
+        "banners_count_hint": "Tap to see them all",
+        "notes_fold_open": "View the notes of {title}",
+        # -- end of helper C
         "notes_too_large_paste": "That piece of text is too large to add at once ({size}, at most {max}). "
                                  "Add it in smaller pieces; your text is below so that you can copy it.",
         "notes_note_full": "The notes are full ({max}). New text no longer fits; your text is below.",

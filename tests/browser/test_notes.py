@@ -263,9 +263,14 @@ def test_two_write_together_third_reads_then_closed_and_exported(start_server, n
     bert.set_viewport_size(LAPTOP)
     final = note_text(anna)
 
-    # The moderator ends the round: every page turns read-only and says why.
+    # The moderator ends the round: the notes fold into a button on every page; opened again, they are read-only
+    # and say why.
     clock(server, "advance")
     for page in (anna, bert, carla):
+        fold = page.get_by_role("button", name=f"Aantekeningen van {TITLE} bekijken")
+        expect(fold).to_be_visible(timeout=SYNC)
+        expect(page.locator("#notes")).to_be_hidden()
+        fold.click()
         page.wait_for_function("window.plein.notes.note && window.plein.notes.note.readonly", timeout=SYNC)
         expect(page.locator("#notes-status")).to_have_text(
             "De brainstorm is afgelopen. De aantekeningen zijn nu alleen nog te lezen.")
@@ -326,7 +331,9 @@ def test_two_write_together_third_reads_then_closed_and_exported(start_server, n
     assert f"{SLUG}-{SESSION}.md" in archive.namelist()
     assert "Vanaf de telefoon." in archive.read(f"{SLUG}-{SESSION}.md").decode()
 
-    # The closing plenary: the yield of the evening, with this brainstorm's notes and top ideas.
+    # The closing plenary: the yield of the evening, with this brainstorm's notes and top ideas. (Her refused text,
+    # kept to copy, would keep the notes open: she has copied it.)
+    anna.locator("#notes-kept-dismiss").click()
     clock(server, "jump", phase="afsluiting")
     yld = anna.locator("#yield")
     yld.wait_for(timeout=SYNC)

@@ -6,7 +6,7 @@
 import { charCounter, el, qs, refusal, sendJson, setText, show } from "./helpers.js";
 import { getJson } from "./seats.js";
 
-/** ctx: {tr, time, base, messages (banners.messageBanners)}. Returns {answer, done, status, load}. */
+/** ctx: {tr, time, base, messages (banners.messageBanners)}. Returns {answer, done, status, load, reveal}. */
 export function helpBox(ctx) {
   const { tr, time, base } = ctx;
   const view = {
@@ -132,6 +132,13 @@ export function helpBox(ctx) {
     /** `help:status` on connect: the request still open. */
     status(item) {
       if (item && typeof item.id === "string") take(item);
+    },
+    /** From elsewhere on the page (the phone's status bar): the form, or the open request, on screen. */
+    reveal() {
+      if (!request && !asking) openForm();
+      const target = asking ? view.form : view.status;
+      target.scrollIntoView({ block: "center" });
+      (asking ? view.text : view.statusText).focus({ preventScroll: true });
     },
     /** After a (re)connect: what the server has now (a request may have been closed meanwhile). */
     async load() {

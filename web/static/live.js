@@ -13,6 +13,8 @@ import { chooseInvite } from "./live-choose.js";
 import { helpBox } from "./live-help.js";
 import { hostPanel } from "./live-host.js";
 import { jitsiEmbed } from "./jitsi-embed.js";
+import { statusBar } from "./live-statusbar.js";
+import { bannerStack } from "./banner-stack.js";
 import { notesPanel } from "./notes.js";
 
 const config = readConfig();
@@ -68,6 +70,8 @@ const warning = warningBanner(tr);
 const messages = messageBanners(tr, time, config.slug);
 const announcer = moveAnnouncer(qs("#announcer"), { tr, time });
 const help = helpBox({ tr, time, base, messages });
+const statusbar = statusBar({ openHelp: () => help.reveal() });
+bannerStack({ tr });
 const host = hostPanel({ tr, time, base, phases: () => eventData.phases || [] });
 let scheduleVersion = null;
 let freshConnection = false; // the first state after a (re)connect is the server's truth
@@ -521,7 +525,10 @@ function render() {
 
 function renderNow() {
   const s = clock.state;
-  if (refused) show(view.countdown.block, false); // no longer told the time: show none rather than a wrong one
+  if (refused) {
+    show(view.countdown.block, false); // no longer told the time: show none rather than a wrong one
+    statusbar.time(null);
+  }
   if (!s) return;
   const running = s.status === "running" && s.phase;
   show(view.phaseKind, Boolean(running));
@@ -537,7 +544,9 @@ function renderNow() {
   else if (s.status === "ended") title = tr("panel_ended");
   setText(view.phaseTitle, title);
   const room = running ? shownRoom(s, s.room) : null;
-  show(view.roomLine, Boolean(room && (room.session || room.title !== s.phase.title)));
+  const roomSaysMore = Boolean(room && (room.session || room.title !== s.phase.title));
+  show(view.roomLine, roomSaysMore);
+  statusbar.now(title, running ? s.phase.kind : null, roomSaysMore ? room.title : "");
   setText(view.roomTitle, room ? room.title : "");
   setText(view.nextLine, nextText(s, tr, time));
   // Known from this page's own seats, so it holds after every shared transition push (which carries no next room).
@@ -657,6 +666,7 @@ function renderMine() {
 function tick() {
   if (!clock.state || refused) return;
   renderCountdown(view.countdown, clock, tr);
+  statusbar.time(clock.remaining(), Boolean(clock.state.paused));
   if (!view.panelCountdown.hidden) {
     const ms = clock.remaining();
     setText(view.panelCountdown, ms === null ? "" : formatCountdown(ms));

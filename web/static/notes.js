@@ -70,12 +70,17 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     yield: qs("#yield"),
     yieldStatus: qs("#yield-status"),
     yieldList: qs("#yield-list"),
+    fold: qs("#notes-fold"),
+    foldOpen: qs("#notes-fold-open"),
   };
 
   let note = null; // the open note (see openNote)
   let dismissed = null; // session id the participant closed (not re-opened until the next brainstorm)
   let autoSession = null; // the brainstorm the clock has put this participant in now
   let yieldWanted = false;
+  const foldKey = `plein:${config.slug}:notes-folded`;
+  let folded = remembered(); // {id, title}: the brainstorm whose round ended, its notes folded into a button
+  let phaseKey; // the phase (or status) of the last state, to notice a transition
   let yieldLoadedFor = null;
   let hosting = []; // session ids this participant hosts (from their state)
   let historyFor = null; // the session whose history block is shown
@@ -830,6 +835,43 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     view.history.append(noteHistory({ tr, time, base, session: { id: session, title: note.title } }).node);
   }
 
+  /**
+   * The round of the note the clock opened has ended: fold it into a button, so the next phase gets the width and
+   * the list of writers goes. What was typed last goes to the server first (it accepts it for a grace period).
+   * Text the server refused stays on screen to copy: then the note stays open, with its close button.
+   */
+  /** The folded notes survive a reload of the page (in this tab). */
+  function remembered() {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(foldKey) || "null");
+      return value && typeof value.id === "string" ? { id: value.id, title: String(value.title || "") } : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function setFolded(value) {
+    folded = value;
+    try {
+      if (value) sessionStorage.setItem(foldKey, JSON.stringify(value));
+      else sessionStorage.removeItem(foldKey);
+    } catch (error) {
+      // private mode: forgotten after a reload ("Mijn avond" still offers the notes)
+    }
+  }
+
+  function foldNote() {
+    const n = note;
+    if (!view.kept.hidden) {
+      n.explicit = true;
+      return;
+    }
+    if (n.session === autoSession) return; // read again in its own round
+    while (n.pending.length && socket.connected && n.joined) flush(n);
+    setFolded({ id: n.session, title: n.title });
+    closeNote();
+  }
+
   function render() {
     renderHistory();
     // In the closing plenary the yield takes the notes' place, unless the participant opened a note to read.
@@ -838,6 +880,8 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const notesVisible = Boolean(note);
     show(view.root, notesVisible);
     show(view.yield, yieldShown);
+    show(view.fold, Boolean(folded) && !yieldShown && !(note && note.session === folded.id));
+    setText(view.foldOpen, folded ? tr("notes_fold_open", { title: folded.title || folded.id }) : "");
     show(view.close, Boolean(note) && note.session !== autoSession);
     layout(notesVisible || yieldShown);
   }
@@ -852,7 +896,15 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     if (note && note.round && s.status === "running" && s.phase && s.phase.id === note.round && note.session !== autoSession) {
       closeNote();
     }
-    if (brainstorm && dismissed !== brainstorm.id) openNote(brainstorm.id, brainstorm.title);
+    const key = s.phase ? s.phase.id : s.status;
+    const transition = phaseKey !== undefined && key !== phaseKey;
+    phaseKey = key;
+    // The clock's note folds when its round ends; a note opened to read folds at the next transition.
+    if (note && (note.explicit ? transition : note.session !== autoSession)) foldNote();
+    if (brainstorm && dismissed !== brainstorm.id) {
+      if (folded) setFolded(null); // its own round again, or a new brainstorm whose notes take the place
+      openNote(brainstorm.id, brainstorm.title);
+    }
     yieldWanted = Boolean(closingId && ((s.status === "running" && s.phase && s.phase.id === closingId) || s.status === "ended"));
     if (yieldWanted && yieldLoadedFor !== (s.phase ? s.phase.id : s.status)) {
       yieldLoadedFor = s.phase ? s.phase.id : s.status;
@@ -896,6 +948,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     closeNote();
     render();
   });
+  view.foldOpen.addEventListener("click", () => { if (folded) openSession(folded.id, folded.title); });
   view.keptDismiss.addEventListener("click", () => {
     view.keptText.value = "";
     show(view.kept, false);
