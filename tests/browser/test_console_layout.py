@@ -3,15 +3,27 @@ names are found without unfolding rooms; no column clipped at 1,280 px; plain wo
 sign-in; on a phone the controls and help first and the rest folded."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, SLUG, shot
+from support import LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, shot
 
 pytestmark = pytest.mark.browser
 
 PUSH = 8000  # ms: the console push is throttled to one a second; allow a few
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def save_screenshot(page, name: str, full_page: bool = False):
+    """A screenshot for a person to look at (test-artifacts/) and for the docs (docs/screenshots/)."""
+    path = shot(page, name)
+    if full_page:
+        page.screenshot(path=str(path), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
 
 
 def open_console(new_page, server, viewport=LAPTOP):
@@ -61,28 +73,36 @@ def test_played_phases_keep_the_times_they_actually_ran(server, new_page):
     again = mod.locator("#program [data-phase=ronde-1] .program__earlier")
     expect(again).to_contain_text("Eerder gespeeld")
     assert mod.locator("#program [data-phase=pauze-1700]").get_attribute("aria-current") == "step"
+    mod.locator("#program-heading").scroll_into_view_if_needed()
+    save_screenshot(mod, "console-program-laptop")
     assert watch.errors == []
 
 
-def test_no_table_cell_or_table_is_clipped_at_1280(server, new_page):
-    for name in ("Bram", "Chris"):
-        server.join(name)
+def test_no_table_cell_or_table_is_clipped_at_1280(server, new_page, listen):
+    people = {name: server.join(name) for name in ("Bram", "Chris")}
+    ear = listen(server, token=people["Bram"]["token"])
     watch, mod = open_console(new_page, server)
     name_later(mod)
-    mod.locator("#rounds .round-table").first.wait_for()
+    clock(mod, "start")
+    mod.wait_for_function("document.querySelector('#rounds .tag--now')", timeout=PUSH)
     clipped = mod.evaluate("""() => {
         const out = [];
-        for (const cell of document.querySelectorAll('#rounds th, #rounds td'))
+        for (const cell of document.querySelectorAll('th, td'))
             if (cell.scrollWidth > cell.clientWidth) out.push(`${cell.textContent}: ${cell.scrollWidth} > ${cell.clientWidth}`);
         for (const box of document.querySelectorAll('.table-scroll'))
             if (box.scrollWidth > box.clientWidth) out.push(`table ${box.scrollWidth} > ${box.clientWidth}`);
+        for (const table of document.querySelectorAll('table'))
+            if (table.getBoundingClientRect().right > table.closest('.card').getBoundingClientRect().right)
+                out.push(`table out of its card`);
         return out;
     }""")
     assert clipped == []
     assert mod.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
-    shot(mod, "console-laptop")
-    mod.screenshot(path=str(ARTIFACTS / "console-laptop-full.png"), full_page=True)
+    save_screenshot(mod, "console-laptop")
+    mod.locator("#rounds-heading").scroll_into_view_if_needed()
+    save_screenshot(mod, "console-rounds-laptop")
     assert watch.errors == []
+    ear.close()
 
 
 def test_the_console_speaks_plainly_and_says_what_it_did(server, new_page):
@@ -157,6 +177,8 @@ def test_names_are_found_across_rooms_without_unfolding_them(server, new_page, l
     mod.fill("#console-filter", "bra")
     expect(hits.first).to_contain_text("Niet verbonden")
     mod.fill("#console-filter", "da")
+    mod.evaluate("document.querySelector('.filter').scrollIntoView({block: 'start'})")
+    save_screenshot(mod, "console-find-laptop")
     hits.first.get_by_role("button", name="Dana").click()
     dialog = mod.locator("dialog[open]")
     expect(dialog.get_by_role("button", name="Verwijderen uit de avond")).to_be_visible()
@@ -184,8 +206,8 @@ def test_on_a_phone_controls_and_help_come_first_and_the_rest_is_folded(server, 
     print("console height at 390:", height)
     assert height < 4200, height
     assert mod.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(mod, "console-phone")
-    mod.screenshot(path=str(ARTIFACTS / "console-phone-full.png"), full_page=True)
+    save_screenshot(mod, "console-phone")
+    save_screenshot(mod, "console-phone-full", full_page=True)
     # A fold opens from the keyboard.
     summary = mod.locator(".mod-rooms summary.fold__summary")
     summary.focus()
