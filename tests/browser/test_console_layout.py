@@ -132,6 +132,7 @@ def test_a_key_link_sign_in_asks_for_a_name_used_on_messages(server, new_page, l
     expect(form).to_be_visible()
     expect(mod.locator("#me-input")).to_be_focused()
     expect(form).to_contain_text("Welke naam zien deelnemers")
+    expect(mod.get_by_label("Welke naam zien deelnemers bij je berichten?")).to_be_focused()
     mod.fill("#me-input", "   ")
     mod.locator("#me-form button[type=submit]").click()
     expect(mod.locator("#me-error")).not_to_be_empty()

@@ -144,6 +144,7 @@ export function moderatorControls(ctx) {
     cancel: qs("#me-cancel"),
     error: qs("#me-error"),
     ask: qs("#me-ask"),
+    plain: qs("#me-plain"),
   };
   // A moderator who came in with the key link has no name yet: asked once per browser session (tab).
   const askedKey = `plein:${config.slug}:moderator-name-asked`;
@@ -161,6 +162,7 @@ export function moderatorControls(ctx) {
   };
   function asking(on) {
     show(me.ask, on);
+    show(me.plain, !on); // asked: the question is the field's label
     setText(me.cancel, on ? me.cancel.dataset.ask : me.cancel.dataset.edit);
   }
   function renderName(name) {
