@@ -82,6 +82,8 @@ export function liveOverview(ctx) {
   function renderRights() {
     const rights = data.jitsi_rights;
     const wrong = Boolean(rights && rights.status === "warning");
+    const fold = view.rights.box.closest("details");
+    if (wrong && view.rights.box.hidden && fold) fold.open = true; // a new warning is not left folded away on a phone
     show(view.rights.box, wrong);
     if (!wrong) return;
     const who = (list) => list.map((p) => tr("console_rights_who", { name: p.name, room: p.room || tr("console_lobby") })).join(", ");
