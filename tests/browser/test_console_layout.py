@@ -85,6 +85,7 @@ def test_no_table_cell_or_table_is_clipped_at_1280(server, new_page, listen):
     name_later(mod)
     clock(mod, "start")
     mod.wait_for_function("document.querySelector('#rounds .tag--now')", timeout=PUSH)
+    mod.wait_for_function("document.querySelector('#console-round').textContent.startsWith('Ronde')", timeout=PUSH)
     clipped = mod.evaluate("""() => {
         const out = [];
         for (const cell of document.querySelectorAll('th, td'))
