@@ -61,6 +61,11 @@ class Keys:
     def clock(self) -> str:
         return self("clock")
 
+    @property
+    def runs(self) -> str:
+        """When each phase actually ran, up to the clock's last action (rooms/clock.py)."""
+        return self("runs")
+
     # participants
     def participant(self, pid: str) -> str:
         return self("participant", pid)

@@ -270,6 +270,29 @@ def _jump(program: Program, clock: Clock, state: State, at: float, target: int |
     return replace(clock, anchor=at - sum(durations[:target]), durations=tuple(durations))
 
 
+def runs_between(program: Program, clock: Clock, since: float, until: float) -> list[tuple[str, float, float]]:
+    """What ran between `since` and `until` by this clock: (phase id, start, end) of every phase that overlaps."""
+    if clock.anchor is None or until <= since:
+        return []
+    out = []
+    for slot in state_at(program, clock, until).schedule:
+        start, end = max(slot.starts_at, since), min(slot.ends_at, until)
+        if end > start:
+            out.append((slot.phase.id, start, end))
+    return out
+
+
+def merge_runs(runs: list, more: list) -> list:
+    """`runs` followed by `more`, a run that goes on where the last one stopped (same phase) joined to it."""
+    out = [list(x) for x in runs]
+    for phase, start, end in more:
+        if out and out[-1][0] == phase and abs(out[-1][2] - start) < 1e-6:
+            out[-1][2] = end
+        else:
+            out.append([phase, start, end])
+    return out
+
+
 def iso(ts: float, tz) -> str:
     """Epoch seconds as ISO 8601 with the offset of `tz`, to the millisecond."""
     return dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="milliseconds")

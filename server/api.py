@@ -51,6 +51,11 @@ def event_dict() -> dict:
     times = {s.index: (s.starts_at, s.ends_at) for s in state.schedule}
     taken = ev.seats.taken()
     locked = ev.seats.locked()
+    ran: dict[str, list] = {p.id: [] for p in program.phases}
+    for run in ev.clock.played(state.now):
+        ran.setdefault(run["phase"], []).append({
+            "starts_at": iso(run["starts_at"], tz),
+            "ends_at": None if run["ends_at"] is None else iso(run["ends_at"], tz)})
     phases = []
     for i, p in enumerate(program.phases):
         start, end = times.get(i, (p.starts_at.timestamp(), p.ends_at.timestamp()))
@@ -58,6 +63,7 @@ def event_dict() -> dict:
             "id": p.id, "kind": p.kind, "title": p.title,
             "starts_at": iso(start, tz), "ends_at": iso(end, tz),
             "planned_starts_at": p.starts_at.isoformat(), "planned_ends_at": p.ends_at.isoformat(),
+            "ran": ran[p.id],
             "sessions": [{"id": s.id, "title": s.title, "kind": s.kind, "capacity": s.capacity,
                           "hosts": list(s.hosts), "description": s.description,
                           "taken": taken[p.id][s.id], "places_left": max(0, s.capacity - taken[p.id][s.id])}

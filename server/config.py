@@ -120,6 +120,9 @@ def from_env() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("PLEIN_SECURE_COOKIES", False),
         "PERMANENT_SESSION_LIFETIME": 7 * 24 * 3600,
+        # Only a request that changes the session sends the cookie: a slow read begun before a change (the
+        # Jitsi check, the console's polls) otherwise sends the old cookie back after the new one.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "JSON_SORT_KEYS": False,
     }

@@ -64,7 +64,7 @@ def test_console_and_live_page_see_each_other(server, new_page):
         "b => { const [m, s] = document.querySelector('#countdown').textContent.split(':').slice(-2).map(Number);"
         " const [bm, bs] = b.split(':').slice(-2).map(Number); return m * 60 + s >= bm * 60 + bs + 240; }",
         arg=countdown_before)
-    expect(mod.locator("#mod-ok")).to_contain_text("versie")
+    expect(mod.locator("#mod-ok")).to_contain_text("Gedaan: Coöperatieven in beeld eindigt nu om")
 
     # A custom number of minutes: shorten by 2.
     mod.fill("#extend-minutes", "-2")

@@ -219,6 +219,7 @@ def test_the_console_warning_on_a_phone(start_server, new_page, fake_jitsi):
     warning = console.locator("#jitsi-rights")
     expect(warning).to_contain_text("Je Jitsi maakt wie het eerst binnenkomt moderator, ook als dat geen host is: "
                                     "Noor Bakker")
+    expect(warning).to_be_visible()  # the rooms card is folded on a phone; a warning unfolds it
     assert console.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     warning.scroll_into_view_if_needed()
     shot(console, "console-jitsi-warning-phone")

@@ -110,7 +110,7 @@ export class Schedule {
   constructor(phases) {
     this.phases = (phases || []).map((p) => ({
       id: p.id, kind: p.kind, title: p.title, sessions: p.sessions || [],
-      start: Date.parse(p.starts_at), end: Date.parse(p.ends_at),
+      start: Date.parse(p.starts_at), end: Date.parse(p.ends_at), ran: runsOf(p),
     }));
     this.index = new Map(this.phases.map((p, i) => [p.id, i]));
   }
@@ -122,6 +122,7 @@ export class Schedule {
       if (i === undefined) continue;
       this.phases[i].start = Date.parse(p.starts_at);
       this.phases[i].end = Date.parse(p.ends_at);
+      this.phases[i].ran = runsOf(p);
     }
   }
 
@@ -151,11 +152,43 @@ export class Schedule {
   }
 }
 
+/** A phase's `ran` from the server: [{start, end}] in ms; end null while it runs. */
+function runsOf(phase) {
+  return (Array.isArray(phase.ran) ? phase.ran : []).map((r) => ({
+    start: Date.parse(r.starts_at), end: r.ends_at ? Date.parse(r.ends_at) : null,
+  }));
+}
+
+/**
+ * The times a played phase actually ran ([{start, end}]): the server's record; a run still open when it was
+ * read ended where the schedule (which follows every push since) ends the phase. A played phase without a
+ * record ran as scheduled (it began after the page read the program and nobody touched the clock since).
+ */
+export function playedTimes(phase) {
+  const runs = (phase.ran || []).map((r) => ({ start: r.start, end: r.end === null ? phase.end : r.end }))
+    .filter((r) => r.end > r.start);
+  return runs.length ? runs : [{ start: phase.start, end: phase.end }];
+}
+
+/** Earlier runs of a phase that is not behind us (the clock went back past it): [{start, end}], closed ones. */
+function earlierRuns(phase) {
+  return (phase.ran || []).filter((r) => r.end !== null && r.end > r.start && r.end <= phase.start);
+}
+
+function timeRange(time, start, end) {
+  return [
+    el("time", { datetime: new Date(start).toISOString() }, time(start)),
+    el("span", { "aria-hidden": "true" }, "–"),
+    el("span", { class: "visually-hidden" }, " – "),
+    el("time", { datetime: new Date(end).toISOString() }, time(end)),
+  ];
+}
+
 /**
  * Render the whole program into an <ol>, the current phase marked with aria-current="step".
  * `extra(phase)` may return a node to add under a phase (e.g. the participant's own session).
  */
-export function renderProgram(list, schedule, state, { tr, time, extra = () => null }) {
+export function renderProgram(list, schedule, state, { tr, time, extra = () => null, played = false }) {
   const currentId = state && state.phase ? state.phase.id : null;
   const nextId = state && state.next ? state.next.id : null;
   const currentIndex = currentId !== null && schedule.index.has(currentId) ? schedule.index.get(currentId) : -1;
@@ -168,17 +201,24 @@ export function renderProgram(list, schedule, state, { tr, time, extra = () => n
     if (done && !current) classes.push("is-done");
     const skipped = p.end <= p.start && state && state.status !== "waiting";
     if (skipped) classes.push("is-skipped");
-    return el("li", { class: classes.join(" "), dataset: { phase: p.id }, "aria-current": current ? "step" : null },
+    // With `played` (the console): a phase behind us shows when it actually ran, each run if it ran more than once.
+    const ran = played && done && !current && (!skipped || (p.ran || []).some((r) => r.end === null || r.end > r.start));
+    const runs = ran ? playedTimes(p) : [{ start: p.start, end: p.end }];
+    const before = played && !ran ? earlierRuns(p) : [];
+    if (ran) classes.push("is-played");
+    return el("li", { class: classes.join(" "), dataset: ran ? { phase: p.id, played: "true" } : { phase: p.id },
+      "aria-current": current ? "step" : null },
       el("p", { class: "program__time" },
-        el("time", { datetime: new Date(p.start).toISOString() }, time(p.start)),
-        el("span", { "aria-hidden": "true" }, "–"),
-        el("span", { class: "visually-hidden" }, " – "),
-        el("time", { datetime: new Date(p.end).toISOString() }, time(p.end))),
+        runs.map((r, n) => el("span", { class: "program__run" }, n ? ", " : null, ...timeRange(time, r.start, r.end)))),
       el("div", { class: "program__body" },
         el("p", { class: "program__head" },
           el("span", { class: `tag tag--${p.kind}` }, tr(`kind_${p.kind}`)),
-          current ? el("span", { class: "tag tag--now" }, tr("program_now")) : null),
+          current ? el("span", { class: "tag tag--now" }, tr("program_now")) : null,
+          ran ? el("span", { class: "tag tag--played" }, tr("program_played")) : null),
         el("p", { class: "program__title" }, p.title),
+        before.length ? el("p", { class: "program__earlier" }, tr("program_ran_before"), " ",
+          before.map((r, n) => el("span", { class: "program__run" }, n ? ", " : null, ...timeRange(time, r.start, r.end))))
+          : null,
         extra(p)));
   });
   list.replaceChildren(...items);

@@ -1,7 +1,8 @@
 // The moderator console's live overview: per room who is present (and since when), the video side's own count,
 // hosts, who joined but is not connected, the totals. Fed by the `console` push (at most once a second) and by
 // GET /console on load and after a reconnect. A name opens a small dialog: move to another room, make host.
-// Long name lists stay folded (the count shows); the filter box finds a name among hundreds.
+// Long name lists stay folded (the count shows); the filter box finds a name among hundreds and lists the hits
+// right under it, each with its room and the person's dialog (move, host, remove) one click away.
 
 import { askDialog, attr, el, qs, refusal, setText, show } from "./helpers.js";
 
@@ -9,6 +10,8 @@ import { askDialog, attr, el, qs, refusal, setText, show } from "./helpers.js";
  * ctx: {tr, time, call(path, body, method) -> {ok, status, data}, feedback: {ok, error, clear}}.
  * Returns {update(overview)}.
  */
+const FINDS_SHOWN = 20; // more hits than this: the count says how many, a longer query narrows them
+
 export function liveOverview(ctx) {
   const { tr, time, call } = ctx;
   const view = {
@@ -18,6 +21,7 @@ export function liveOverview(ctx) {
     absentList: qs("#console-absent-list"),
     filter: qs("#console-filter"),
     filterStatus: qs("#console-filter-status"),
+    finds: qs("#console-finds"),
     totals: {
       participants: qs("#total-participants"),
       connected: qs("#total-connected"),
@@ -78,6 +82,8 @@ export function liveOverview(ctx) {
   function renderRights() {
     const rights = data.jitsi_rights;
     const wrong = Boolean(rights && rights.status === "warning");
+    const fold = view.rights.box.closest("details");
+    if (wrong && view.rights.box.hidden && fold) fold.open = true; // a new warning is not left folded away on a phone
     show(view.rights.box, wrong);
     if (!wrong) return;
     const who = (list) => list.map((p) => tr("console_rights_who", { name: p.name, room: p.room || tr("console_lobby") })).join(", ");
@@ -164,6 +170,25 @@ export function liveOverview(ctx) {
     setText(view.filterStatus, tr("console_filter_hits", { n: inRooms, absent }));
   }
 
+  /** The hits of the filter, across every room and the absent, with where each one is. */
+  function renderFinds() {
+    const hits = [];
+    if (query) {
+      for (const room of data.rooms) {
+        for (const person of room.present.filter(matches)) hits.push({ person, where: tr("console_find_in", { room: roomTitle(room) }) });
+      }
+      for (const person of data.not_connected.filter(matches)) hits.push({ person, where: tr("console_find_absent") });
+    }
+    const shown = hits.slice(0, FINDS_SHOWN);
+    const focusPid = document.activeElement && view.finds.contains(document.activeElement) ? document.activeElement.dataset.pid : null;
+    view.finds.replaceChildren(...shown.map(({ person, where }) => el("li", { class: "find" },
+      el("button", { type: "button", class: "person__name", dataset: { pid: person.id } }, person.name),
+      el("span", { class: "find__where" }, where))));
+    show(view.finds, shown.length > 0);
+    const again = focusPid && view.finds.querySelector(`[data-pid="${CSS.escape(focusPid)}"]`);
+    if (again) again.focus();
+  }
+
   function render() {
     if (!data) return;
     renderTotals();
@@ -171,6 +196,7 @@ export function liveOverview(ctx) {
     renderRooms();
     renderAbsent();
     renderFilterStatus();
+    renderFinds();
   }
 
   // -- a person: move, host ------------------------------------------------------------------------------
@@ -297,6 +323,7 @@ export function liveOverview(ctx) {
   };
   view.rooms.addEventListener("click", onPick);
   view.absentList.addEventListener("click", onPick);
+  view.finds.addEventListener("click", onPick);
   view.filter.addEventListener("input", () => {
     query = view.filter.value.trim().toLocaleLowerCase();
     render();

@@ -145,13 +145,36 @@ export function moderatorControls(ctx) {
     input: qs("#me-input"),
     cancel: qs("#me-cancel"),
     error: qs("#me-error"),
+    ask: qs("#me-ask"),
+    plain: qs("#me-plain"),
   };
+  // A moderator who came in with the key link has no name yet: asked once per browser session (tab).
+  const askedKey = `plein:${config.slug}:moderator-name-asked`;
+  const asked = () => {
+    try {
+      return sessionStorage.getItem(askedKey) === "1";
+    } catch (error) {
+      return false;
+    }
+  };
+  const rememberAsked = () => {
+    try {
+      sessionStorage.setItem(askedKey, "1");
+    } catch (error) { /* no storage: asked again on the next load */ }
+  };
+  function asking(on) {
+    show(me.ask, on);
+    show(me.plain, !on); // asked: the question is the field's label
+    setText(me.cancel, on ? me.cancel.dataset.ask : me.cancel.dataset.edit);
+  }
   function renderName(name) {
     setText(me.name, name || tr("me_nameless"));
     me.name.classList.toggle("is-empty", !name);
   }
   renderName(config.moderator_name);
   function editing(on) {
+    if (!on && !me.ask.hidden) rememberAsked();
+    asking(false);
     show(me.form, on);
     me.edit.setAttribute("aria-expanded", String(on));
     setText(me.error, "");
@@ -162,7 +185,14 @@ export function moderatorControls(ctx) {
       me.edit.focus();
     }
   }
-  me.edit.addEventListener("click", () => editing(me.form.hidden));
+  me.edit.addEventListener("click", () => {
+    if (!me.ask.hidden) editing(true); // asked already: the name button goes to the same field
+    else editing(me.form.hidden);
+  });
+  if (!config.moderator_name && !asked()) {
+    editing(true);
+    asking(true);
+  }
   me.cancel.addEventListener("click", () => editing(false));
   me.form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -172,6 +202,7 @@ export function moderatorControls(ctx) {
       if (result.ok) {
         config.moderator_name = result.data.name;
         renderName(result.data.name);
+        rememberAsked();
         editing(false);
       } else {
         setText(me.error, refusal(result));

@@ -9,7 +9,8 @@ import { eventApi, getJson } from "./seats.js";
 import {
   askDialog, attr, el, feedback, qs, qsa, readConfig, refusal, sendJson, setText, show, translator,
 } from "./helpers.js";
-import { ClockState, Schedule, nextText, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
+import { ClockState, Schedule, nextText, playedTimes, renderCountdown, renderProgram, timeFormatter } from "./clock.js";
+import { foldForPhones } from "./console-folds.js";
 import { liveOverview } from "./console.js";
 import { helpDesk } from "./console-help.js";
 import { auditLog } from "./console-audit.js";
@@ -31,9 +32,8 @@ const view = {
   phaseTitle: qs("#mod-phase-title"),
   countdown: { block: qs("#countdown-block"), value: qs("#countdown"), label: qs("#countdown-label"), paused: qs("#paused-flag") },
   nextLine: qs("#next-line"),
-  version: qs("#fact-version"),
   speed: qs("#fact-speed"),
-  paused: qs("#fact-paused"),
+  countdownFact: qs("#fact-countdown"),
   participants: qs("#total-participants"),
   error: qs("#mod-error"),
   ok: qs("#mod-ok"),
@@ -182,7 +182,7 @@ async function act(button) {
     const result = await call("/clock", body);
     if (result.ok) {
       handleState(result.data);
-      setText(view.ok, tr("mod_action_done", { version: result.data.version }));
+      setText(view.ok, doneText(action, result.data));
     } else {
       setText(view.error, refusal(result));
     }
@@ -192,6 +192,17 @@ async function act(button) {
     busy = false;
     renderButtons();
   }
+}
+
+/** What a clock action did, in the moderator's words (the new state says it). */
+function doneText(action, s) {
+  if (s.status === "ended") return tr("mod_done_ended");
+  if (action === "pause") return tr("mod_done_pause");
+  if (action === "resume") return tr("mod_done_resume");
+  if (s.status === "before" && s.next) return tr("mod_done_before", { time: time(s.next.starts_at) });
+  if (action === "extend" && s.phase) return tr("mod_done_extend", { title: s.phase.title, time: time(s.phase.ends_at) });
+  if (s.phase) return tr("mod_done_moved", { title: s.phase.title });
+  return "";
 }
 
 /** Every moderator request: JSON to /api/events/<slug><path>; a refusal for want of rights ends the page's rights. */
@@ -254,6 +265,15 @@ async function setLock(round, locked, input) {
 
 const sum = (sessions, field) => sessions.reduce((total, x) => total + (Number(x[field]) || 0), 0);
 
+/** A round's times: as it ran once it is behind us, else as the clock has it now. */
+function roundTimes(phase, round) {
+  const s = clock.state;
+  const at = s && s.phase ? schedule.index.get(s.phase.id) : -1;
+  const behind = s && (s.status === "ended" || (at >= 0 && schedule.index.get(round.id) < at));
+  const runs = behind ? playedTimes(phase) : [{ start: phase.start, end: phase.end }];
+  return runs.map((r) => `${time(r.start)}–${time(r.end)}`).join(", ");
+}
+
 function roundTable(round) {
   const phase = schedule.index.has(round.id) ? schedule.phases[schedule.index.get(round.id)] : null;
   const s = clock.state;
@@ -279,7 +299,7 @@ function roundTable(round) {
     el("div", { class: "round-table__head" },
       el("div", { class: "round-table__name" },
         el("h3", { class: "round-table__title", id: headId },
-          phase ? el("span", { class: "round-table__time" }, `${time(phase.start)}–${time(phase.end)}`) : null,
+          phase ? el("span", { class: "round-table__time" }, roundTimes(phase, round)) : null,
           round.title),
         el("p", { class: "round-table__tags" },
           running ? el("span", { class: "tag tag--now" }, tr("program_now")) : null,
@@ -381,10 +401,11 @@ function render() {
   else if (s.status === "ended") title = tr("panel_ended");
   setText(view.phaseTitle, title);
   setText(view.nextLine, nextText(s, tr, time));
-  setText(view.version, s.version);
   setText(view.speed, s.speed === 1 ? tr("mod_speed_normal") : tr("mod_speed_rehearsal", { speed: s.speed }));
-  setText(view.paused, s.paused ? tr("mod_clock_paused") : tr("mod_clock_running"));
-  attr(view.paused, "data-paused", s.paused ? "true" : null);
+  // The countdown as the status pill says it: never "running" while the evening has not begun.
+  const countdown = s.paused && s.status !== "ended" ? "paused" : s.status;
+  setText(view.countdownFact, tr(`mod_countdown_${countdown}`));
+  attr(view.countdownFact, "data-paused", s.paused ? "true" : null);
   renderButtons();
   renderProgramList();
   tick();
@@ -400,6 +421,7 @@ function renderProgramList() {
   renderProgram(view.program, schedule, clock.state, {
     tr,
     time,
+    played: true,
     extra: (phase) => (phase.sessions.length
       ? el("ul", { class: "sessions sessions--compact" }, phase.sessions.map((session) => el("li", { class: "session" },
         el("span", { class: "session__title" }, session.title),
@@ -475,6 +497,7 @@ renderJitsiCheck(config.jitsi_check);
 recheck({ quiet: Boolean(config.jitsi_check) }); // check the deployment now; the last result shows meanwhile
 renderProgramList();
 renderButtons();
+foldForPhones();
 for (const button of view.buttons) button.addEventListener("click", () => act(button));
 view.recheck.addEventListener("click", () => recheck());
 qs("#overflow-close").addEventListener("click", () => {
