@@ -33,7 +33,8 @@ function createEditor({ parent, ytext, awareness, undoManager, readOnly = false,
   describedBy = null, guard = null }) {
   const editable = new Compartment();
   const lock = (ro) => [EditorState.readOnly.of(ro), EditorView.editable.of(!ro)];
-  const attrs = { "aria-label": label, "aria-multiline": "true", role: "textbox" };
+  // tabindex: the text scrolls inside the editor, so a keyboard must reach it also when it is read-only.
+  const attrs = { "aria-label": label, "aria-multiline": "true", role: "textbox", tabindex: "0" };
   if (describedBy) attrs["aria-describedby"] = describedBy;
   const state = EditorState.create({
     doc: ytext.toString(),
