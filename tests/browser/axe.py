@@ -16,14 +16,20 @@ SOURCE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING = ("serious", "critical")
 
+# One correction to axe: it counts no contenteditable as focusable content, so a scroll region around an editable
+# text (the notes editor while it is writable) fails `scrollable-region-focusable`, though Tab reaches the text
+# and the caret scrolls it. axe-core #2091 fixed this only for a region that is contenteditable itself.
 RUN = """async (tags) => {
   const result = await window.axe.run(document, {
-    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"], iframes: false,
+    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"], iframes: false, elementRef: true,
   });
+  const editable = (node) => node.element && [...node.element.querySelectorAll('[contenteditable="true"]')]
+    .some((e) => !e.hasAttribute("tabindex") || e.tabIndex >= 0);
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map((n) => ({target: n.target.map(String).join(" "), summary: n.failureSummary || ""})),
-  }));
+    nodes: v.nodes.filter((n) => v.id !== "scrollable-region-focusable" || !editable(n))
+      .map((n) => ({target: n.target.map(String).join(" "), summary: n.failureSummary || ""})),
+  })).filter((v) => v.nodes.length);
 }"""
 
 

@@ -33,8 +33,7 @@ function createEditor({ parent, ytext, awareness, undoManager, readOnly = false,
   describedBy = null, guard = null }) {
   const editable = new Compartment();
   const lock = (ro) => [EditorState.readOnly.of(ro), EditorView.editable.of(!ro)];
-  // tabindex: the text scrolls inside the editor, so a keyboard must reach it also when it is read-only.
-  const attrs = { "aria-label": label, "aria-multiline": "true", role: "textbox", tabindex: "0" };
+  const attrs = { "aria-label": label, "aria-multiline": "true", role: "textbox" };
   if (describedBy) attrs["aria-describedby"] = describedBy;
   const state = EditorState.create({
     doc: ytext.toString(),
@@ -56,6 +55,10 @@ function createEditor({ parent, ytext, awareness, undoManager, readOnly = false,
       view.dispatch({ effects: editable.reconfigure(lock(Boolean(ro))) });
       if (ro) view.contentDOM.setAttribute("aria-readonly", "true");
       else view.contentDOM.removeAttribute("aria-readonly");
+      // Read-only, the content is no longer contenteditable: tabindex keeps it in the keyboard's reach, so a
+      // note longer than the editor can still be scrolled without a mouse.
+      if (ro) view.contentDOM.setAttribute("tabindex", "0");
+      else view.contentDOM.removeAttribute("tabindex");
     },
     focus() { view.focus(); },
     destroy() { view.destroy(); },
