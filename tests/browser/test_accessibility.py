@@ -12,7 +12,7 @@ import pytest
 import redis
 import requests
 
-from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, ServerProcess, join_to_choose
+from support import LAPTOP, MODERATOR_KEY, PHONE, SLUG, ServerProcess, join_to_choose, shot
 
 pytestmark = pytest.mark.browser
 
@@ -204,4 +204,5 @@ def test_no_serious_violations(evening, axe, state, width):
     page = evening.page(state)
     page.set_viewport_size(LAPTOP if width == LAPTOP["width"] else PHONE)
     page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    shot(page, f"axe-{state}-{width}")  # test-artifacts/: what axe looked at
     axe.check(page, state)
