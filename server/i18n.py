@@ -80,6 +80,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_page_title": "Live",
         "connecting": "Verbinden…",
         "video_label": "Videogesprek",
+        # -- helper E
+        "video_frame_title": "Videogesprek: {title}",
         "info_label": "Tijd en programma",
         "now_label": "Nu",
         "your_room": "Jouw zaal",
@@ -656,6 +658,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_page_title": "Live",
         "connecting": "Connecting…",
         "video_label": "Video call",
+        # -- helper E
+        "video_frame_title": "Video call: {title}",
         "info_label": "Time and programme",
         "now_label": "Now",
         "your_room": "Your room",

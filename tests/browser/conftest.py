@@ -67,6 +67,19 @@ def _real_iframe_api(jitsi_build):
     """Every browser test runs on Jitsi's real IFrame API (built once, see tests/fake_jitsi.py)."""
 
 
+@pytest.fixture(scope="session")
+def axe():
+    """axe.check(page, what): fail on serious or critical WCAG 2.1 A/AA violations (tests/browser/axe.py).
+    axe-core is installed from web/package-lock.json when missing; without npm: skipped, except under CI=true."""
+    import axe as axe_module
+    problem = axe_module.ensure_axe()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return axe_module
+
+
 @pytest.fixture
 def new_page(browser):
     """Factory: new_page(viewport=LAPTOP, locale="nl-NL") -> PageWatch in a fresh context (own cookies).

@@ -31,7 +31,7 @@ def room_count(page, session: str, n: int):
         " return c && Number(c.dataset.count) === n; }", arg=[session, n], timeout=PUSH)
 
 
-def test_console_and_live_page_see_each_other(server, new_page):
+def test_console_and_live_page_see_each_other(server, new_page, axe):
     # A participant chose "Wonen & Energie" for the first round and waits on the live page.
     anna_watch = new_page(viewport=LAPTOP)
     anna = join_to_choose(anna_watch.page, server, "Anna de Vries")
@@ -85,6 +85,7 @@ def test_console_and_live_page_see_each_other(server, new_page):
     assert "Bericht van" in banner.locator(".message__meta").inner_text()
     assert anna.locator("#messages").get_attribute("aria-live") == "assertive"
     shot(anna, "live-broadcast-phone")
+    axe.check(anna, "the live page with a broadcast")
     assert anna.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     banner.get_by_role("button").click()
     assert anna.locator("#messages .message").count() == 0
@@ -107,6 +108,7 @@ def test_console_and_live_page_see_each_other(server, new_page):
     wonen.get_by_role("button", name="Anna de Vries").click()
     dialog = mod.locator("dialog[open]")
     assert f"In {WONEN} sinds" in dialog.inner_text()
+    axe.check(mod, "the console's move dialog")
     dialog.locator("select").select_option("voedsel-zorg")
     dialog.get_by_role("button", name="Verplaats").click()
     anna.wait_for_function("window.plein.roomName && window.plein.roomName.includes('-voedsel-zorg-')")
@@ -139,6 +141,7 @@ def test_console_and_live_page_see_each_other(server, new_page):
     anna.locator("#messages .message--answer").wait_for()
     anna.locator("#help-box").scroll_into_view_if_needed()
     shot(anna, "live-help-laptop")
+    axe.check(anna, "the live page with a moved notice and a help answer")
     mod.locator("#help-section").scroll_into_view_if_needed()
     shot(mod, "console-help-laptop")
 

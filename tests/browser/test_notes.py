@@ -83,7 +83,7 @@ def save_screenshot(page, name: str):
     shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
 
 
-def test_two_write_together_third_reads_then_closed_and_exported(start_server, new_page):
+def test_two_write_together_third_reads_then_closed_and_exported(start_server, new_page, axe):
     # No grace after the round (PLEIN_NOTES_GRACE_SECONDS), so that a change made after it is refused at once.
     server = start_server(env={"PLEIN_NOTES_GRACE_SECONDS": "0"})
     anna_w = new_page(viewport=LAPTOP)
@@ -289,6 +289,7 @@ def test_two_write_together_third_reads_then_closed_and_exported(start_server, n
     expect(anna.locator("#notes-error")).to_contain_text("Je laatste wijziging is niet bewaard. De brainstorm is afgelopen.",
                                                          timeout=SYNC)
     assert anna.input_value("#notes-kept-text") == "TE LAAT " + final
+    axe.check(anna, "closed notes with a refused change kept to copy")
     wait_text(anna, f"t === {json.dumps(final)}")
     assert anna.evaluate("window.plein.notes.note.shown") == final
     expect(anna.locator("#notes-status")).to_have_attribute("data-kind", "readonly")

@@ -12,7 +12,7 @@ from test_notes import SESSION, SYNC, choose_brainstorm, clock, wait_live, wait_
 pytestmark = pytest.mark.browser
 
 
-def test_the_host_restores_an_earlier_version_and_every_page_follows(start_server, new_page):
+def test_the_host_restores_an_earlier_version_and_every_page_follows(start_server, new_page, axe):
     server = start_server(env={"PLEIN_NOTES_SNAPSHOT_SECONDS": "1"})
     anna = choose_brainstorm(new_page(viewport=LAPTOP), server, "Anna de Vries")
     bert = choose_brainstorm(new_page(viewport=PHONE), server, "Bert Jansen")
@@ -41,9 +41,11 @@ def test_the_host_restores_an_earlier_version_and_every_page_follows(start_serve
     expect(good).to_contain_text("Bert Jansen", timeout=SYNC)  # who wrote after it: what a restore undoes
     expect(anna.locator("#notes-history .history__who")).to_contain_text("Anna de Vries")
     shot(anna, "notes-history-host-laptop")
+    axe.check(anna, "the host's versions panel")
     good.locator("button").click()
     dialog = anna.locator("dialog")
     expect(dialog).to_contain_text("terugzetten")
+    axe.check(anna, "the restore confirmation")
     dialog.locator("button.button--danger").click()
     for page in (anna, bert):
         wait_text(page, "t === 'Ons plan: een gedeelde server.'")

@@ -55,6 +55,10 @@ function createEditor({ parent, ytext, awareness, undoManager, readOnly = false,
       view.dispatch({ effects: editable.reconfigure(lock(Boolean(ro))) });
       if (ro) view.contentDOM.setAttribute("aria-readonly", "true");
       else view.contentDOM.removeAttribute("aria-readonly");
+      // Read-only, the content is no longer contenteditable: tabindex keeps it in the keyboard's reach, so a
+      // note longer than the editor can still be scrolled without a mouse.
+      if (ro) view.contentDOM.setAttribute("tabindex", "0");
+      else view.contentDOM.removeAttribute("tabindex");
     },
     focus() { view.focus(); },
     destroy() { view.destroy(); },

@@ -7,11 +7,12 @@ const HANGUP_GRACE_MS = 1000; // how long a left frame may take to hang up befor
 const ROLE_WAIT_MS = 5000; // joined without a role event this long: report "participant"
 
 /**
- * jitsiEmbed({parent, scriptUrl, lang, displayName, report, onHangUp}):
+ * jitsiEmbed({parent, scriptUrl, lang, displayName, report, onHangUp, frameTitle}):
  * - report({room, role}): this page's role in a Plein room, "moderator" | "participant" | "none" (left);
- * - onHangUp(room): Jitsi's own hang-up button closed the room (not a move by Plein).
+ * - onHangUp(room): Jitsi's own hang-up button closed the room (not a move by Plein);
+ * - frameTitle(room): the iframe's title, which names the frame for screen readers (Jitsi sets none).
  */
-export function jitsiEmbed({ parent, scriptUrl, lang, displayName, report, onHangUp }) {
+export function jitsiEmbed({ parent, scriptUrl, lang, displayName, report, onHangUp, frameTitle = (r) => r.title }) {
   let loading = null; // Promise while external_api.js loads
   let api = null;
   let room = null; // the Plein room in the frame now
@@ -112,6 +113,7 @@ export function jitsiEmbed({ parent, scriptUrl, lang, displayName, report, onHan
     const created = new window.JitsiMeetExternalAPI(target.domain, options); // throws: the caller shows it
     api = created;
     room = target;
+    created.getIFrame().title = frameTitle(target);
     const mine = (listener) => (data) => { if (api === created) listener(data || {}); };
     created.addListener("videoConferenceJoined", mine((data) => {
       myId = data.id;

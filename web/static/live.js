@@ -113,6 +113,7 @@ const jitsi = jitsiEmbed({
   displayName: participant.name,
   report: reportRole,
   onHangUp,
+  frameTitle: (room) => tr("video_frame_title", { title: room.title }),
 });
 
 /** This page's Jitsi role in a room, for the moderator console (a claim it warns on, never a right). */

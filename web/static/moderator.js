@@ -307,7 +307,7 @@ function roundTable(round) {
       el("label", { class: "toggle", for: lockId }, input,
         el("span", { class: "toggle__track", "aria-hidden": "true" }),
         el("span", { class: "toggle__label" }, tr("mod_lock")))),
-    el("div", { class: "table-scroll" },
+    el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": headId }, // scrolls on a phone
       el("table", { class: "counts", "aria-labelledby": headId },
         el("thead", {}, el("tr", {},
           el("th", { scope: "col" }, tr("mod_col_session")),

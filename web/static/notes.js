@@ -694,7 +694,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const vote = el("button", {
       class: `button button--small card-item__vote${voted ? " is-voted" : ""}`, type: "button", "data-do": "vote",
       "aria-pressed": voted ? "true" : "false", disabled: ro,
-      "aria-label": `${voted ? tr("cards_unvote") : tr("cards_vote")} (${votesText})`,
+      "aria-label": `${voted ? tr("cards_unvote") : tr("cards_vote")}, ${votesText}`, // the shown count in the name
     }, el("span", { "aria-hidden": "true" }, voted ? "★" : "☆"), " ", el("span", { class: "card-item__votes" }, String(card.votes)));
     vote.addEventListener("click", async () => {
       vote.disabled = true;
@@ -811,8 +811,9 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     exposed.yield = sessions;
     setText(view.yieldStatus, sessions.length ? "" : tr("yield_empty"));
     view.yieldList.replaceChildren(...sessions.map((s) => el("article", { class: "yield__session", dataset: { session: s.id } },
-      el("h3", { class: "yield__title" }, s.title),
-      s.text && s.text.trim() ? el("div", { class: "yield__text" }, s.text) : el("p", { class: "muted" }, tr("yield_no_text")),
+      el("h3", { class: "yield__title", id: `yield-title-${s.id}` }, s.title),
+      s.text && s.text.trim() ? el("div", { class: "yield__text", tabindex: "0", role: "region",
+        "aria-labelledby": `yield-title-${s.id}` }, s.text) : el("p", { class: "muted" }, tr("yield_no_text")),
       (s.cards || []).length ? el("h4", { class: "yield__top" }, tr("yield_top")) : null,
       (s.cards || []).length ? el("ol", { class: "yield__cards" }, s.cards.map((c) => el("li", {},
         el("span", { class: "yield__card-text" }, c.text), " ",
