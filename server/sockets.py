@@ -11,6 +11,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
+from rooms.i18n import languages
 from rooms.storage import storage_error
 from rooms.overview import help_wire
 
@@ -50,7 +51,7 @@ def _who(auth) -> tuple[str, object] | None:
 
 def _lang(auth) -> str:
     lang = auth.get("lang") if isinstance(auth, dict) else None
-    return lang if lang in ("nl", "en") else "nl"
+    return lang if lang in languages() else "nl"
 
 
 @socketio.on("connect")
