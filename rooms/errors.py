@@ -99,6 +99,7 @@ MESSAGES: dict[str, str] = dict([
     M("cards_too_many", "Je hebt hier al {max} ideeën staan; trek er een in om een nieuw te plaatsen."),
     M("busy", "Het is even druk; probeer het opnieuw."),
     M("storage_full", "De opslag van de server is vol; dit is niet bewaard."),
+    M("server_error", "Er ging iets mis op de server."),
     M("redis_down", "De server kan zijn opslag even niet bereiken; probeer het zo opnieuw."),
 ])
 

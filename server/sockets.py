@@ -205,4 +205,4 @@ def on_error(exc):
         exc = storage_error(exc)  # storage full or out of reach, said as such
     if isinstance(exc, PleinError):
         return exc.to_dict(session.get("socket_lang", "nl"))
-    return {"error": {"code": "server_error", "message": "Er ging iets mis op de server. / Something went wrong on the server."}}
+    return PleinError("server_error", 500).to_dict(session.get("socket_lang", "nl"))

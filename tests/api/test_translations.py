@@ -146,3 +146,30 @@ def test_a_new_catalogue_is_a_new_language(app, tmp_path, monkeypatch):
     german_evening.write_text(SEED.read_text(encoding="utf-8").replace('language = "nl"', 'language = "de"'),
                               encoding="utf-8")
     assert load_program(german_evening).language == "de"
+
+
+@pytest.mark.parametrize("query, said, unsaid", [
+    ("", "Nog geen sessie gekozen", "No session chosen"),
+    ("?lang=en", "No session chosen", "Nog geen sessie gekozen"),
+])
+def test_the_personal_calendar_speaks_the_pages_language_only(client, query, said, unsaid):
+    from icalendar import Calendar
+    client.post("/api/events/cooperatieve-stad-2022/participants", json={"name": "Eva"})
+    ics = client.get("/api/events/cooperatieve-stad-2022/participants/me/calendar.ics" + query)
+    descriptions = " ".join(str(e.get("DESCRIPTION", "")) for e in Calendar.from_ical(ics.data).walk("VEVENT"))
+    assert said in descriptions and unsaid not in descriptions
+
+
+def test_an_unexpected_socket_failure_is_said_in_the_connections_language():
+    from rooms.errors import PleinError
+    assert PleinError("server_error", 500).message("nl") == "Er ging iets mis op de server."
+    assert PleinError("server_error", 500).message("en") == "Something went wrong on the server."
+
+
+def test_plein_translations_check_says_the_catalogues_are_complete(capsys, tmp_path, monkeypatch):
+    from server.cli import main
+    assert main(["translations", "check"]) == 0
+    assert "Every catalogue is complete." in capsys.readouterr().out
+    monkeypatch.setenv("PLEIN_TRANSLATIONS", str(edited_copy(tmp_path, lambda c: c.delete("Taal", context="lang_label"))))
+    assert main(["translations", "check"]) == 1
+    assert "en: 'lang_label' is missing" in capsys.readouterr().err
