@@ -550,7 +550,8 @@ PAGE = dict([
     # -- errors -------------------------------------------------------------------------------
     M("error_title", "Er ging iets mis"),
     M("error_status", "Foutcode {status}"),
-    M("error_back", "Naar de aanmeldpagina"),])
+    M("error_back", "Naar de aanmeldpagina"),
+])
 
 
 def table(lang: str) -> Words:
