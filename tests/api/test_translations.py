@@ -173,3 +173,22 @@ def test_plein_translations_check_says_the_catalogues_are_complete(capsys, tmp_p
     monkeypatch.setenv("PLEIN_TRANSLATIONS", str(edited_copy(tmp_path, lambda c: c.delete("Taal", context="lang_label"))))
     assert main(["translations", "check"]) == 1
     assert "en: 'lang_label' is missing" in capsys.readouterr().err
+
+
+def test_a_push_to_sockets_of_every_language_says_it_in_each(tmp_path, monkeypatch):
+    """notes:state reaches every socket of a note at once: its message is in every language, Dutch first."""
+    from server.notes import both
+    dutch = "De sessie is voorbij: de notities en ideeën zijn nu alleen te lezen."
+    english = "The session is over: the notes and ideas are now read-only."
+    assert both("notes_closed") == f"{dutch} / {english}"
+    directory = tmp_path / "translations"
+    shutil.copytree(PACKAGED, directory)
+    with EN_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="de")
+    catalog.locale = "de"
+    catalog.get(dutch, context="notes_closed").string = "Die Sitzung ist vorbei."
+    (directory / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with (directory / "de" / "LC_MESSAGES" / "messages.po").open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    monkeypatch.setenv("PLEIN_TRANSLATIONS", str(directory))
+    assert both("notes_closed") == f"{dutch} / Die Sitzung ist vorbei. / {english}"
