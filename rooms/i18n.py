@@ -119,7 +119,8 @@ class Words(dict):
 
 
 @lru_cache(maxsize=32)
-def _words(table_id: int, lang: str, table_items: tuple) -> Words:
+def _words(directory: str, lang: str, table_items: tuple) -> Words:
+    """Translated once per catalogue folder, language and table (templates ask for it on every page)."""
     out = Words()
     out.lang = lang
     for key, text in table_items:
@@ -131,7 +132,7 @@ def words(table: dict, lang: str) -> Words:
     """A message table (key -> Dutch text or (singular, plural)) in `lang`."""
     if lang not in languages():
         lang = SOURCE
-    return _words(id(table), lang, tuple(table.items()))
+    return _words(str(translations_dir()), lang, tuple(table.items()))
 
 
 def locale_name(lang: str) -> str:
