@@ -20,11 +20,14 @@ import argparse
 import hashlib
 import multiprocessing
 import random
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import requests
 
@@ -36,9 +39,18 @@ PROGRAM = ROOT / "tests" / "data" / "notes.toml"
 SESSION = "idee"
 
 
-def start_worker(port: int, env: dict) -> subprocess.Popen:
+def program_for(editors: int, folder: Path) -> Path:
+    """tests/data/notes.toml with every session holding all the editors (its capacity of 40 refused
+    editor 41 with `session_full`, so no size beyond it could be measured)."""
+    copy = folder / "notes-bench.toml"
+    copy.write_text(re.sub(r"capacity = (\d+)", lambda m: f"capacity = {max(int(m.group(1)), editors)}",
+                           PROGRAM.read_text()))
+    return copy
+
+
+def start_worker(port: int, env: dict, program: Path = PROGRAM) -> subprocess.Popen:
     """A worker on the notes program."""
-    return start_bench_worker(port, env, PROGRAM)
+    return start_bench_worker(port, env, program)
 
 
 def editors_process(indices, tokens, bases, redis_url, args, ready, typed, results) -> None:
@@ -138,7 +150,8 @@ def main() -> int:
 
     redis_url, r, env, embedded = bench_redis(args.redis_url, "plein-bench-notes-")
     ports = [free_port() for _ in range(args.workers)]
-    workers = [start_worker(port, env) for port in ports]
+    program = program_for(args.editors, Path(tempfile.mkdtemp(prefix="plein-bench-notes-program-")))
+    workers = [start_worker(port, env, program) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         api = f"{bases[0]}/api/events/{SLUG}"

@@ -31,6 +31,13 @@ from .timeline import State, state_dict
 from .video_roles import VideoRoles
 
 WARN_MINUTES = (5, 1)
+# Program minutes before a round starts at which whoever chose nothing is placed (and their sockets moved into
+# their session's Socket.IO room), so that the round's start itself only emits.
+PLACE_AHEAD_MINUTES = 1
+# At the round's start, who joined from this long before the placement ahead on is checked for a seat: join times
+# come from the workers' clocks (NTP keeps them within milliseconds) and a sign-up's write may land a moment after
+# its time was read. Anyone it still missed is seated as soon as their page connects or asks its state.
+JOIN_CLOCK_MARGIN = 10.0
 MODERATOR_KEY_MIN = 22  # characters of a configured key: 128 bits as URL-safe base64
 
 # Scripts for the ticker. Leader: keep the lock only if it is still ours.
@@ -251,15 +258,22 @@ class Evening:
         return data
 
     def seats_now(self, pid: str, state: State) -> dict[str, str]:
-        """The participant's seats; someone without one in the running round is placed now (a late joiner)."""
+        """The participant's seats; someone without one in the running round is placed now (a late joiner), and
+        so is someone without one in the coming round once that round's placement ahead has happened."""
         seats = self.seats.seats(pid)
-        cur = state.current
+        cur, nxt = state.current, state.next
         if cur is not None and cur.phase.kind == "round" and cur.phase.id not in seats:
-            placed = self.seats.place(cur.phase.id, pid)
-            if placed:
-                seats[cur.phase.id] = placed[0].session
-                self.notify(self._overflow_notice(cur.phase.id, placed))
+            self._seat_one(pid, cur.phase.id, seats)
+        if (nxt is not None and nxt.phase.kind == "round" and nxt.phase.id not in seats
+                and self.r.exists(self.keys.placed_ahead(nxt.phase.id))):
+            self._seat_one(pid, nxt.phase.id, seats)
         return seats
+
+    def _seat_one(self, pid: str, round_id: str, seats: dict[str, str]) -> None:
+        placed = self.seats.place(round_id, pid)
+        if placed:
+            seats[round_id] = placed[0].session
+            self.notify(self._overflow_notice(round_id, placed))
 
     def _overflow_notice(self, round_id: str, placed) -> list[Push]:
         """Tell the moderators when Plein had to seat people in a full session."""
@@ -353,6 +367,10 @@ class Evening:
             wanted[rnd.id] = session_id
         before = self.seats.seats(participant.id)
         self.seats.choose(participant.id, wanted)
+        for round_id in [r for r, sid in wanted.items() if sid is None]:
+            # Withdrawn after the round's placement ahead: placed again now, since its start only places newcomers.
+            if self.r.exists(self.keys.placed_ahead(round_id)):
+                self._seat_one(participant.id, round_id, {})
         after = self.seats.seats(participant.id)
         self._seated_now(participant.id, before, after, state)
         return self.me(participant), self._regroup(participant, before, after, state)
@@ -499,29 +517,52 @@ class Evening:
                 pushes.extend(hook(state))
             self.presence.changed()  # everyone changes room: the console follows
         pushes.extend(self._warnings(state))
+        pushes.extend(self._place_ahead(state))
         return pushes
 
     def _place_round(self, state: State) -> list:
-        """At a round's start, seat whoever chose nothing; move their sockets before the round's pushes."""
+        """At a round's start, seat whoever has no seat yet and move their sockets, before the round's pushes.
+        When the round was placed ahead, only who joined since (less the clock margin) is looked at, so the
+        start costs what its newcomers cost; without it (a moderator skipped ahead), everyone is."""
         cur = state.current
         if cur is None or cur.phase.kind != "round":
             return []
-        placed = self.seats.place(cur.phase.id)
+        ahead = self.r.get(self.keys.placed_ahead(cur.phase.id))
+        since = float(ahead) - JOIN_CLOCK_MARGIN if ahead else None
+        return self._seat_and_move(cur.phase.id, self.seats.place(cur.phase.id, since=since))
+
+    def _place_ahead(self, state: State) -> list:
+        """One program minute before a round starts, once: seat whoever chose nothing and move their sockets into
+        their session's room (the round's start then only emits). Choosing stays open; a seat Plein gave is
+        swapped for a choice like any other."""
+        nxt = state.next
+        if state.paused or state.status not in ("before", "running") or nxt is None or nxt.phase.kind != "round":
+            return []
+        if (nxt.starts_at - state.now) * state.speed > PLACE_AHEAD_MINUTES * 60:
+            return []
+        if not self.r.set(self.keys.placed_ahead(nxt.phase.id), f"{state.now:.3f}", nx=True):
+            return []
+        return self._seat_and_move(nxt.phase.id, self.seats.place(nxt.phase.id))
+
+    def _seat_and_move(self, round_id: str, placed) -> list:
         slug = self.program.slug
-        out: list = [Regroup(tuple(self.presence.sockets(p.pid)), enter=(channel_session(slug, p.session),))
-                     for p in placed]
-        return out + self._overflow_notice(cur.phase.id, placed)
+        sockets = self.presence.sockets_of(p.pid for p in placed)
+        out: list = [Regroup(tuple(sockets[p.pid]), enter=(channel_session(slug, p.session),))
+                     for p in placed if sockets[p.pid]]
+        return out + self._overflow_notice(round_id, placed)
 
     def seconds_to_next(self, state: State) -> float | None:
         """How long until the next transition or warning is due (None: nothing while paused or over)."""
         if state.paused:
             return None
-        cur = state.current
-        if cur is None:
-            return state.next.starts_at - state.now if state.status == "before" and state.next else None
-        times = [cur.ends_at]
-        if cur.phase.kind == "round":
+        cur, nxt = state.current, state.next
+        if cur is None and not (state.status == "before" and nxt):
+            return None
+        times = [nxt.starts_at] if cur is None else [cur.ends_at]
+        if cur is not None and cur.phase.kind == "round":
             times += [cur.ends_at - m * 60 / state.speed for m in WARN_MINUTES]
+        if nxt is not None and nxt.phase.kind == "round":
+            times.append(nxt.starts_at - PLACE_AHEAD_MINUTES * 60 / state.speed)
         ahead = [t - state.now for t in times if t > state.now]
         return min(ahead) if ahead else 0.0
 

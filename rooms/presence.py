@@ -99,6 +99,14 @@ class Presence:
         """The sids of a participant (possibly one that just died: moving it is harmless)."""
         return self.r.smembers(self.keys.sockets(pid))
 
+    def sockets_of(self, pids) -> dict[str, set[str]]:
+        """The sids of many participants in one round trip."""
+        pids = list(pids)
+        with self.r.pipeline(transaction=False) as pipe:
+            for pid in pids:
+                pipe.smembers(self.keys.sockets(pid))
+            return dict(zip(pids, pipe.execute()))
+
     def online(self) -> dict[str, Online]:
         """Every participant with at least one live socket. Sockets of dead workers are swept out here."""
         raw = self.r.hgetall(self.keys.presence)

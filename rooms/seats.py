@@ -59,11 +59,15 @@ return {'ok', ''}
 
 # Place participants without a seat in one round: the session with the most free places (ties:
 # program order); when all are full, the least full relative to capacity. Participants in join order.
-# KEYS: seats, taken, participants (zset by join time).  ARGV: 'all' or a pid, then session, capacity pairs.
+# KEYS: seats, taken, participants (zset by join time).
+# ARGV: 'all', a pid, or 'since' (then ARGV[2]: a join time: only who joined from then on), then session,
+# capacity pairs. Returns pid, session, overflow ('1'/'0') for each participant placed.
 _PLACE = """
+local first = 2
+if ARGV[1] == 'since' then first = 3 end
 local function best()
   local pick, pick_free, over, over_ratio = nil, nil, nil, nil
-  for i = 2, #ARGV, 2 do
+  for i = first, #ARGV, 2 do
     local s, cap = ARGV[i], tonumber(ARGV[i + 1])
     local n = tonumber(redis.call('HGET', KEYS[2], s) or '0')
     if pick_free == nil or cap - n > pick_free then pick, pick_free = s, cap - n end
@@ -73,7 +77,9 @@ local function best()
   return over, 1
 end
 local who
-if ARGV[1] == 'all' then who = redis.call('ZRANGE', KEYS[3], 0, -1) else who = {ARGV[1]} end
+if ARGV[1] == 'all' then who = redis.call('ZRANGE', KEYS[3], 0, -1)
+elseif ARGV[1] == 'since' then who = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[2], '+inf')
+else who = {ARGV[1]} end
 local placed = {}
 for _, pid in ipairs(who) do
   if not redis.call('HGET', KEYS[1], pid) then
@@ -196,10 +202,11 @@ class SeatService:
         return [{"id": s.id, "title": s.title, "places_left": left}
                 for left, _, s in sorted(free, key=lambda t: (-t[0], t[1])) if left > 0]
 
-    def place(self, round_id: str, pid: str | None = None) -> list[Placed]:
-        """Give a seat to whoever has none in this round (everyone, or one participant); in join order."""
+    def place(self, round_id: str, pid: str | None = None, since: float | None = None) -> list[Placed]:
+        """Give a seat to whoever has none in this round (everyone, one participant, or those who joined from
+        `since` on: then the work grows with them, not with everyone); in join order."""
         rnd = self.program.phase(round_id)
-        args = ["all" if pid is None else pid]
+        args = ["since", repr(since)] if since is not None else ["all" if pid is None else pid]
         for s in rnd.sessions:
             args += [s.id, s.capacity]
         flat = self._place(keys=[self.keys.seats(rnd.id), self.keys.taken(rnd.id), self.keys.participants], args=args)

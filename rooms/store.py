@@ -136,6 +136,10 @@ class Keys:
     def seats(self, round_id: str) -> str:
         return self("seats", round_id)
 
+    def placed_ahead(self, round_id: str) -> str:
+        """When whoever had no seat in a round was placed ahead of its start (the time, epoch seconds)."""
+        return self("seats", round_id, "ahead")
+
     def chosen(self, round_id: str) -> str:
         return self("chosen", round_id)
 

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--speed", type=float, help="time scale for rehearsals: 60 plays an hour in a minute")
     serve.add_argument("--start", metavar="now|ISO-TIME",
                        help="anchor the first phase now (or at this time) instead of at its planned time")
+    serve.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                       help="gunicorn gevent worker processes (default 1); more than one needs REDIS_URL")
 
     check = sub.add_parser("check", help="validate a program file and print its phases and rooms")
     check.add_argument("file")
@@ -111,6 +113,16 @@ def translations_command(args) -> int:
         say(f"  - {problem}", file=sys.stderr)
     say(f"{len(problems)} message(s) to translate or remove." if problems else "Every catalogue is complete.")
     return 1 if problems else 0
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def check_command(path: str) -> int:
@@ -383,6 +395,14 @@ def serve_command(args) -> int:
     if busy:  # before anything starts: no clock re-anchored, no ticker, no embedded Redis for nothing
         print(f"plein serve: {busy}", file=sys.stderr)
         return 2
+    if args.workers > 1:
+        from . import config
+        if not config.from_env()["REDIS_URL"]:
+            # Each worker would start the embedded Redis of the same folder and stop it on exit, under the others.
+            print(f"plein serve: --workers {args.workers} needs a Redis that all workers share: set REDIS_URL "
+                  "(the embedded Redis serves one worker)", file=sys.stderr)
+            return 2
+        overrides["PLEIN_TICKER"] = False  # this process only sets the clock and prints the banner
     try:
         app = create_app(overrides)
     except ProgramError as exc:
@@ -401,8 +421,11 @@ def serve_command(args) -> int:
             if args.speed is not None and stored.speed != args.speed:
                 print(f"Note: the stored clock runs at speed {stored.speed:g}; --speed applies with --start "
                       f"(e.g. --start now --speed {args.speed:g}).", file=sys.stderr)
-        send(ev.due())
+        if args.workers == 1:
+            send(ev.due())
     print_banner(app, args, ev)
+    if args.workers > 1:
+        return exec_gunicorn(args, overrides)
 
     # Under gevent a plain signal handler runs in whatever greenlet is current (the ticker, a request);
     # gevent's handler runs from the hub, and killing the main greenlet unwinds through `finally` below.
@@ -426,6 +449,25 @@ def serve_command(args) -> int:
         if embedded:
             embedded.stop()
     return 0
+
+
+def exec_gunicorn(args, overrides: dict) -> int:
+    """Become gunicorn with N gevent workers (server/gunicorn_conf.py, as the Procfile runs it). The clock is
+    set already; the workers read the program and speed from the environment, and their tickers elect a
+    leader in Redis."""
+    import os
+    env = dict(os.environ)
+    env.pop("PLEIN_START", None)  # anchored above, once: a worker starting later must not re-anchor it
+    for name in ("PLEIN_PROGRAM", "PLEIN_SPEED"):
+        if name in overrides:
+            env[name] = str(overrides[name])
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf", "--workers", str(args.workers),
+            "--bind", f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
+            "server.wsgi:app"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -458,6 +500,8 @@ def print_banner(app, args, ev) -> None:
     say(f"\nPlein: {ev.program.title} ({ev.program.slug})")
     print(f"  Redis:        {app.config['REDIS_URL']}"
           + ("  (embedded, data in instance folder)" if app.extensions.get("plein.embedded_redis") else ""))
+    if args.workers > 1:
+        print(f"  Workers:      {args.workers} gunicorn gevent processes (server/gunicorn_conf.py)")
     print(f"  Clock:        {state.status}, speed {state.speed:g}, version {state.version}")
     if state.status == "waiting":
         print("                The program's date has passed: the evening waits for the moderator's start.")

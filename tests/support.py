@@ -231,12 +231,12 @@ class ServerProcess:
 class Listener:
     """A real Socket.IO client (WebSocket transport) that keeps every event it receives, in order."""
 
-    def __init__(self, url: str, auth: dict | None = None, headers: dict | None = None):
+    def __init__(self, url: str, auth: dict | None = None, headers: dict | None = None, ssl_verify: bool = True):
         import socketio
         self.events: list[tuple[str, object]] = []
         self.times: list[float] = []  # time.monotonic() of each event's arrival
         self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = socketio.Client(reconnection=False, ssl_verify=ssl_verify)
         self.sio.on("*", self._record)
         self.error = None
         self.sio.on("connect_error", self._connect_error)

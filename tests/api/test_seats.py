@@ -193,3 +193,84 @@ def test_personal_link_signs_in(client, app):
     assert client.get(API + "/participants/me").get_json()["id"] == person.id
     resp = app.test_client().get("/e/cooperatieve-stad-2022/p/not-a-valid-token-at-all")
     assert resp.status_code == 404 and "niet (meer) geldig" in resp.get_data(as_text=True)
+
+
+def test_whoever_chose_nothing_is_placed_a_minute_ahead_so_the_round_start_only_emits(make_app, monkeypatch):
+    """Placement (and moving sockets) one program minute before a round, then again for late joiners: the round's
+    start itself places only who joined since, and regroups no socket that was placed ahead."""
+    from rooms.evening import JOIN_CLOCK_MARGIN, PLACE_AHEAD_MINUTES, Push, Regroup
+    app = make_app()
+    ev = app.extensions["plein"]
+    clock = {"t": 1_900_000_000.0}
+    ev.clock.now = lambda: clock["t"]
+    monkeypatch.setattr("rooms.participants.time.time", lambda: clock["t"])  # join times on the same clock
+    chooser = participant(app, "Kiezer")
+    chooser.put(API + "/participants/me/choices", json={"ronde-1": "cooperatieve-tech"})
+    quiet = [participant(app, f"Stil {i}") for i in range(3)]
+    pids = [c.get(API + "/participants/me").get_json()["id"] for c in quiet]
+    for i, pid in enumerate(pids):
+        ev.presence.connect(pid, f"sid-{i}", "worker-1")
+    ev.clock.act("start")
+    ev.due()
+    ev.clock.act("advance")  # the break before round I
+    ev.due()
+    state = ev.state()
+    assert state.current.phase.kind == "break" and state.next.phase.id == "ronde-1"
+    assert list(ev.seats.members("ronde-1").values()) == ["cooperatieve-tech"]  # 15 minutes to go: nobody placed
+    # The ticker wakes for the placement ahead, not only for the round's start.
+    ahead_at = state.next.starts_at - PLACE_AHEAD_MINUTES * 60
+    assert ev.seconds_to_next(state) == pytest.approx(ahead_at - clock["t"])
+
+    clock["t"] = ahead_at - 1
+    assert ev.due() == [] and len(ev.seats.members("ronde-1")) == 1
+    clock["t"] = ahead_at + 1
+    ahead = ev.due()
+    seats = ev.seats.members("ronde-1")
+    assert set(seats) >= set(pids) and len(seats) == 4
+    moved = {sid for item in ahead if isinstance(item, Regroup) for sid in item.sids}
+    assert moved == {"sid-0", "sid-1", "sid-2"}
+    assert all(item.enter == (f"cooperatieve-stad-2022:session:{seats[pids[int(sid[-1])]]}",)
+               for item in ahead if isinstance(item, Regroup) for sid in item.sids)
+    assert ev.due() == []  # once
+
+    # Late joiners: one whose page asks for its state is placed at once; one who never connects, at the start.
+    late = participant(app, "Laat")
+    assert late.get(API + "/participants/me/state").get_json()["next_room"]["session"]
+    late_pid = late.get(API + "/participants/me").get_json()["id"]
+    assert late_pid in ev.seats.members("ronde-1")
+    silent = participant(app, "Stil laat")
+    silent_pid = silent.get(API + "/participants/me").get_json()["id"]
+    assert silent_pid not in ev.seats.members("ronde-1")
+    # A placed participant who withdraws in the last minute is placed again at once (the start only places newcomers).
+    quiet[0].put(API + "/participants/me/choices", json={"ronde-1": "cooperatieve-tech"})
+    quiet[0].put(API + "/participants/me/choices", json={"ronde-1": None})
+    assert pids[0] in ev.seats.members("ronde-1")
+
+    calls = []
+    place = ev.seats.place
+    ev.seats.place = lambda *a, **k: calls.append(k) or place(*a, **k)
+    clock["t"] = state.next.starts_at + 1
+    start = ev.due()
+    assert calls == [{"since": pytest.approx(ahead_at + 1 - JOIN_CLOCK_MARGIN)}]  # who joined since, not everyone
+    assert silent_pid in ev.seats.members("ronde-1")
+    assert not [item for item in start if isinstance(item, Regroup)]  # nobody had a socket to move
+    states = [item for item in start if isinstance(item, Push) and item.event == "state"]
+    assert len(states) == 1 + len(ev.program.phase("ronde-1").sessions)  # moderators + one per session
+
+
+def test_a_moderator_who_skips_ahead_into_a_round_still_gets_everyone_placed(make_app):
+    """No placement ahead happened (the moderator pressed Next in the break): the start places everyone."""
+    from rooms.evening import Regroup
+    app = make_app()
+    ev = app.extensions["plein"]
+    quiet = participant(app, "Stil")
+    pid = quiet.get(API + "/participants/me").get_json()["id"]
+    ev.presence.connect(pid, "sid-q", "worker-1")
+    ev.clock.act("start")
+    ev.due()
+    ev.clock.act("advance")
+    ev.due()
+    ev.clock.act("advance")  # straight into round I
+    pushes = ev.due()
+    assert pid in ev.seats.members("ronde-1")
+    assert [item.sids for item in pushes if isinstance(item, Regroup)] == [("sid-q",)]
