@@ -9,7 +9,10 @@ import datetime as dt
 
 from icalendar import Calendar, Event
 
+from .i18n import M, gettext
 from .program import Phase, Program
+
+UNPLACED = M("calendar_unplaced", "Nog geen sessie gekozen; je wordt bij de start ingedeeld.")
 
 
 def _calendar(program: Program, name: str) -> Calendar:
@@ -47,8 +50,8 @@ def program_calendar(program: Program, link: str) -> bytes:
     return cal.to_ical()
 
 
-def personal_calendar(program: Program, seats: dict[str, str], link: str, name: str) -> bytes:
-    """One participant's evening: in each round the session they chose or were placed in."""
+def personal_calendar(program: Program, seats: dict[str, str], link: str, name: str, lang: str = "nl") -> bytes:
+    """One participant's evening: in each round the session they chose or were placed in (words in `lang`)."""
     cal = _calendar(program, f"{program.title} – {name}")
     for phase in program.phases:
         summary, description = phase.title, ""
@@ -58,8 +61,7 @@ def personal_calendar(program: Program, seats: dict[str, str], link: str, name: 
                 summary = f"{phase.title}: {session.title}"
                 description = session.description
             else:
-                description = "Nog geen sessie gekozen; je wordt bij de start ingedeeld. / " \
-                              "No session chosen yet; you will be placed when the round starts."
+                description = gettext(lang, *UNPLACED)
         cal.add_component(_event(program, phase, f"{program.slug}-{phase.id}-mine@plein", summary,
                                  description, link))
     cal.add_missing_timezones()

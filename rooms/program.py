@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .i18n import M, gettext, languages
+
 PHASE_KINDS = ("plenary", "round", "break")
 SESSION_KINDS = ("talk", "brainstorm")
 ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -23,8 +25,7 @@ MAX_CAPACITY = 10_000
 FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 EVENT_FIELDS = {"slug", "title", "timezone", "date", "description", "language"}
-LANGUAGES = ("nl", "en")  # what Plein's pages speak; an evening's own language is one of them
-BREAK_TITLES = {"nl": "Pauze", "en": "Break"}  # the title of a break filled into a gap, in the evening's language
+BREAK_TITLE = M("break_title", "Pauze")  # the title of a break filled into a gap, in the evening's language
 PHASE_FIELDS = {"id", "kind", "title", "start", "end", "sessions", "description", "switching"}
 SESSION_FIELDS = {"id", "title", "kind", "capacity", "hosts", "description"}
 
@@ -183,8 +184,10 @@ class _Builder:
         title = self.text(event, "title", "event")
         description = self.text(event, "description", "event", required=False, max_len=2000)
         language = self.text(event, "language", "event", required=False) or "nl"
-        if language not in LANGUAGES:
-            self.err("event", "language", f"'{language}' is not a language Plein's pages speak (nl or en)")
+        if language not in languages():
+            *others, last = languages()
+            self.err("event", "language",
+                     f"'{language}' is not a language Plein's pages speak ({', '.join(others)} or {last})")
             language = "nl"
         tz = None
         tzname = self.text(event, "timezone", "event")
@@ -347,7 +350,7 @@ class _Builder:
 
 def fill_breaks(phases: list[Phase], language: str = "nl") -> list[Phase]:
     """Insert a `break` phase in every gap, so the evening is one contiguous run of phases; its title is
-    "Pauze" or "Break", in the evening's language."""
+    "Pauze" in Dutch, its translation in the evening's language."""
     used = {p.id for p in phases} | {s.id for p in phases for s in p.sessions}
     out: list[Phase] = []
     for p in phases:
@@ -358,6 +361,6 @@ def fill_breaks(phases: list[Phase], language: str = "nl") -> list[Phase]:
             while bid in used:
                 bid, n = f"pauze-{gap_start:%H%M}-{n}", n + 1
             used.add(bid)
-            out.append(Phase(bid, "break", BREAK_TITLES[language], gap_start, p.starts_at, filled=True))
+            out.append(Phase(bid, "break", gettext(language, *BREAK_TITLE), gap_start, p.starts_at, filled=True))
         out.append(p)
     return out

@@ -124,7 +124,8 @@ def program_calendar():
 def my_calendar():
     ev = evening()
     participant = current_participant()
-    body = calendar.personal_calendar(ev.program, ev.seats.seats(participant.id), links()["live"], participant.name)
+    body = calendar.personal_calendar(ev.program, ev.seats.seats(participant.id), links()["live"], participant.name,
+                                      language())
     return ics_response(body, "mijn-avond")
 
 

@@ -7,7 +7,8 @@ import secrets
 from flask import current_app, g, request, session
 
 from rooms.audit import Actor
-from rooms.errors import LANGUAGES, PleinError
+from rooms.errors import PleinError
+from rooms.i18n import languages
 from rooms.evening import Evening
 from rooms.participants import Participant
 
@@ -131,11 +132,11 @@ def language() -> str:
     pages: a Chromium set to English would open a Dutch evening in English. A program calling the JSON API
     without the pages' session (a bearer token, or no cookie at all) may still ask with Accept-Language."""
     lang = request.args.get("lang") or request.cookies.get("plein_lang")
-    if lang in LANGUAGES:
+    if lang in languages():
         return lang
     scripted = request.headers.get("Authorization") or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
     if request.path.startswith("/api/") and scripted:
-        asked = request.accept_languages.best_match(LANGUAGES)
+        asked = request.accept_languages.best_match(languages())
         if asked:
             return asked
     return evening().program.language

@@ -75,7 +75,17 @@ def main(argv: list[str] | None = None) -> int:
                       "clock skew, room sizes",
         description="Exit status: 0 when the deployment is fit for an evening, 1 with every problem listed.")
 
+    translations = sub.add_parser(
+        "translations", help="the language catalogues (rooms/translations): check, update, or start a language",
+        description="check: list messages missing, untranslated, fuzzy or unused in a catalogue (exit status 1 "
+                    "when there are any). update: add the code's new messages to every catalogue and drop the "
+                    "ones it no longer has. new LANG: start a catalogue for LANG with every message untranslated.")
+    translations.add_argument("action", choices=["check", "update", "new"])
+    translations.add_argument("lang", nargs="?", help="with new: the language code, e.g. de or fr")
+
     args = parser.parse_args(argv)
+    if args.command == "translations":
+        return translations_command(args)
     if args.command == "jitsi":
         return jitsi_check_command()
     if args.command == "rotate-moderator-key":
@@ -85,6 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import-registrations":
         return import_command(args)
     return serve_command(args)
+
+
+def translations_command(args) -> int:
+    from . import catalogues
+
+    if args.action == "new":
+        if not args.lang:
+            say("plein translations new: name the language, e.g. `plein translations new de`", file=sys.stderr)
+            return 2
+        say(f"Started {catalogues.new(args.lang)}; translate it with Poedit or Weblate.")
+        return 0
+    if args.action == "update":
+        catalogues.update()
+    problems = catalogues.problems()
+    for problem in problems:
+        say(f"  - {problem}", file=sys.stderr)
+    say(f"{len(problems)} message(s) to translate or remove." if problems else "Every catalogue is complete.")
+    return 1 if problems else 0
 
 
 def positive_int(text: str) -> int:

@@ -21,6 +21,7 @@ from flask_socketio import emit, join_room, leave_room, rooms
 from rooms import yprotocol
 from rooms.cards import CARD_MAX, Cards
 from rooms.errors import PleinError
+from rooms.i18n import languages
 from rooms.evening import Push, channel_note, channel_note_moderators, note_of
 from rooms.notes import NoteLimits, NoteStore, access, brainstorms, find_session
 from rooms.storage import storage_error
@@ -67,9 +68,9 @@ def cards() -> Cards:
 
 
 def both(code: str) -> str:
-    """A message in Dutch and English at once (for a push that reaches sockets of both languages)."""
+    """A message in every language at once, Dutch first (for a push that reaches sockets of every language)."""
     err = PleinError(code)
-    return f"{err.message('nl')} / {err.message('en')}"
+    return " / ".join(dict.fromkeys(err.message(lang) for lang in languages()))
 
 
 # -- Socket.IO ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from rooms.errors import PleinError
+from rooms.i18n import clock_time, locale_name, long_date
 from rooms.storage import is_full_error
 
 from .api import event_dict
@@ -42,7 +43,7 @@ def add_slug(endpoint, values):
 @bp.after_request
 def remember_language(response):
     lang = request.args.get("lang")
-    if lang in strings.LANGUAGES:
+    if lang in strings.languages():
         response.set_cookie("plein_lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -53,7 +54,10 @@ def render(template: str, http_status: int = 200, **context):
     lang = language()
     context.setdefault("participant", current_participant())
     html = render_template(
-        template, lang=lang, t=strings.table(lang), program=ev.program, jitsi=ev.jitsi, **context)
+        template, lang=lang, t=strings.table(lang), program=ev.program, jitsi=ev.jitsi,
+        languages=[(code, locale_name(code)) for code in strings.languages()],
+        long_date=lambda day: long_date(day, lang),
+        hhmm=lambda moment: clock_time(moment, lang, ev.program.timezone), **context)
     response = make_response(html, http_status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -70,7 +74,7 @@ def page_config(**extra) -> str:
     ev = evening()
     lang = language()
     data = {
-        "slug": ev.program.slug, "lang": lang, "strings": strings.table(lang),
+        "slug": ev.program.slug, "lang": lang, "strings": strings.table(lang).for_script(),
         "timezone": ev.program.timezone, "event": event_dict(),
         "jitsi": {"domain": ev.jitsi.domain, "script_url": ev.jitsi.script_url,
                   "public": ev.jitsi.is_public, "token_required": ev.jitsi.uses_tokens},

@@ -11,6 +11,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from rooms.errors import PleinError
+from rooms.i18n import languages
 from rooms.storage import storage_error
 from rooms.overview import help_wire
 
@@ -51,7 +52,7 @@ def _who(auth) -> tuple[str, str | None] | None:
 
 def _lang(auth) -> str:
     lang = auth.get("lang") if isinstance(auth, dict) else None
-    return lang if lang in ("nl", "en") else "nl"
+    return lang if lang in languages() else "nl"
 
 
 @socketio.on("connect")
@@ -210,4 +211,4 @@ def on_error(exc):
         exc = storage_error(exc)  # storage full or out of reach, said as such
     if isinstance(exc, PleinError):
         return exc.to_dict(session.get("socket_lang", "nl"))
-    return {"error": {"code": "server_error", "message": "Er ging iets mis op de server. / Something went wrong on the server."}}
+    return PleinError("server_error", 500).to_dict(session.get("socket_lang", "nl"))

@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from rooms.errors import MESSAGES
+from rooms.i18n import gettext
 from support import CONSOLE_PROGRAM, MODERATOR_KEY, SLUG, participant, redis_snapshot
 
 pytestmark = pytest.mark.redis
@@ -189,7 +190,7 @@ def test_bad_bodies_are_refused_in_both_languages_and_change_nothing(app, r, met
     english = error(getattr(c, method)(path, headers={**MOD, "Accept-Language": "en-GB,en;q=0.8"}, **kwargs),
                     status, code)
     assert error(getattr(c, method)(path + "?lang=en", headers=MOD, **kwargs), status, code) == english
-    nl, en = MESSAGES[code]
+    nl, en = MESSAGES[code], gettext("en", code, MESSAGES[code])
     assert dutch["message"].startswith(re.split("['{]", nl)[0]) and english["message"].startswith(re.split("['{]", en)[0])
     assert redis_snapshot(r) == before
 

@@ -6,7 +6,7 @@ import { timeFormatter } from "./clock.js";
 import { errorMessage, eventApi, getJson, placesText, putChoices, roundEditable } from "./seats.js";
 
 const config = readConfig();
-const tr = translator(config.strings);
+const tr = translator(config.strings, config.lang);
 const time = timeFormatter(config.lang, config.timezone);
 const base = eventApi(config.slug);
 

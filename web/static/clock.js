@@ -19,7 +19,7 @@ export function formatCountdown(ms) {
 
 /** HH:MM in the event's time zone (Europe/Amsterdam), whatever the device's zone. */
 export function timeFormatter(lang, timeZone, { seconds = false } = {}) {
-  const fmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "nl-NL", {
+  const fmt = new Intl.DateTimeFormat(lang || "nl", {
     timeZone: timeZone || "Europe/Amsterdam", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     ...(seconds ? { second: "2-digit" } : {}),
   });

@@ -47,10 +47,18 @@ export function attr(node, name, value) {
   }
 }
 
-/** A page string from config.strings with {placeholders} filled in (missing key: the key itself). */
-export function translator(strings) {
+/**
+ * A page string from config.strings with {placeholders} filled in (missing key: the key itself). A plural message
+ * is an object of CLDR categories ({one, other, ...}); params.n picks the form through Intl.PluralRules in the
+ * page's language (`lang`, else the document's).
+ */
+export function translator(strings, lang = document.documentElement.lang || "nl") {
+  const rules = new Intl.PluralRules(lang);
   return (key, params = {}) => {
-    const template = strings && Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    let template = strings && Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    if (template && typeof template === "object") {
+      template = template[rules.select(Number(params.n))] ?? template.other ?? key;
+    }
     return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
   };
 }

@@ -81,7 +81,7 @@ export function chooseInvite({ tr, slug, open, chosen, reload }) {
     const round = closed() ? null : offered(last.phases, last.me);
     const said = Boolean(view.status.textContent);
     show(view.box, !closed() && (Boolean(round) || said));
-    setText(view.title, round ? tr("invite_title", { title: round.title }) : tr("invite_done"));
+    setText(view.title, round ? tr("choose_invite_title", { title: round.title }) : tr("invite_done"));
     show(qs("#choose-invite-intro"), Boolean(round));
     setText(view.close, round ? tr("invite_close") : tr("dismiss")); // "Niet nu" while it asks, else "Sluiten"
     const ids = round ? (round.sessions || []).map((s) => `${s.id}:${s.places_left}:${sending}`).join() : "";

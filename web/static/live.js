@@ -18,7 +18,7 @@ import { bannerStack } from "./banner-stack.js";
 import { notesPanel } from "./notes.js";
 
 const config = readConfig();
-const tr = translator(config.strings);
+const tr = translator(config.strings, config.lang);
 const time = timeFormatter(config.lang, config.timezone);
 const participant = config.participant || {};
 const clock = new ClockState();

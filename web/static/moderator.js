@@ -18,7 +18,7 @@ import { moderatorControls } from "./mod-controls.js";
 import { noteHistory } from "./notes-history.js";
 
 const config = readConfig();
-const tr = translator(config.strings);
+const tr = translator(config.strings, config.lang);
 const time = timeFormatter(config.lang, config.timezone);
 const clock = new ClockState();
 const schedule = new Schedule(config.event && config.event.phases);
@@ -341,8 +341,8 @@ function onOverflow(data) {
     const session = (round && round.sessions.find((x) => x.id === id)) || (phase && phase.sessions.find((x) => x.id === id));
     return session ? session.title : id;
   });
-  const params = { title: phase ? phase.title : data.round, count: data.count, sessions: titles.join(", ") };
-  view.overflowList.append(el("li", {}, tr(data.count === 1 ? "mod_overflow_one" : "mod_overflow", params)));
+  const params = { title: phase ? phase.title : data.round, n: data.count, sessions: titles.join(", ") };
+  view.overflowList.append(el("li", {}, tr("mod_overflow", params)));
   show(view.overflow, true);
   loadRounds();
 }

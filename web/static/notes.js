@@ -655,7 +655,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
     const key = JSON.stringify([card.text, card.votes, voted, own, editing, ro, card.author && card.author.name]);
     const known = cardNodes.get(card.id);
     if (known && known.key === key) return known.node;
-    const votesText = card.votes === 1 ? tr("cards_votes_one") : tr("cards_votes", { n: card.votes });
+    const votesText = tr("cards_votes", { n: card.votes });
     let body;
     if (editing) {
       const inputId = `card-edit-${card.id}`;
@@ -817,7 +817,7 @@ export function notesPanel({ tr, config, socket, base, layout, onChange = () => 
       (s.cards || []).length ? el("h4", { class: "yield__top" }, tr("yield_top")) : null,
       (s.cards || []).length ? el("ol", { class: "yield__cards" }, s.cards.map((c) => el("li", {},
         el("span", { class: "yield__card-text" }, c.text), " ",
-        el("span", { class: "yield__card-votes" }, `(${c.votes === 1 ? tr("cards_votes_one") : tr("cards_votes", { n: c.votes })})`)))) : null,
+        el("span", { class: "yield__card-votes" }, `(${tr("cards_votes", { n: c.votes })})`)))) : null,
       el("p", { class: "yield__download" },
         el("a", { href: `${base}/sessions/${encodeURIComponent(s.id)}/notes.md`, download: true }, tr("notes_download"))))));
   }

@@ -4,7 +4,7 @@
 /** "nog 12 plaatsen", "nog 1 plaats", "vol". */
 export function placesText(tr, n) {
   if (!(n > 0)) return tr("places_full");
-  return n === 1 ? tr("places_left_one") : tr("places_left", { n });
+  return tr("places_left", { n });
 }
 
 /** The event's API base: /api/events/<slug>. */
