@@ -83,10 +83,11 @@ def ngettext(lang: str, key: str, singular: str, plural: str, n: int) -> str:
 
 def plural_forms(lang: str, key: str, singular: str, plural: str) -> dict[str, str]:
     """A plural message as the page scripts need it: CLDR category (one, few, many, other...) -> text, for
-    Intl.PluralRules in the browser. Each category's text is the catalogue's form for the first number of it."""
+    Intl.PluralRules in the browser. Each category's text is the catalogue's form for the first number of it,
+    counting from 1 (0 last: it is "one" in some languages, which a catalogue's Plural-Forms may not agree on)."""
     rule = Locale.parse(lang).plural_form
     forms: dict[str, str] = {}
-    for n in range(0, 200):
+    for n in [*range(1, 200), 0]:
         category = rule(n)
         if category not in forms:
             forms[category] = ngettext(lang, key, singular, plural, n)
@@ -139,6 +140,11 @@ def locale_name(lang: str) -> str:
     """The language's name in itself, as the language switch shows it ("Nederlands", "English", "Deutsch")."""
     name = Locale.parse(lang).get_display_name(lang) or lang
     return name[:1].upper() + name[1:]
+
+
+def bcp47(lang: str) -> str:
+    """The language as HTML and the browser's Intl name it: a catalogue's pt_BR is pt-BR."""
+    return lang.replace("_", "-")
 
 
 def long_date(day: date, lang: str) -> str:

@@ -12,7 +12,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from rooms.errors import PleinError
-from rooms.i18n import clock_time, locale_name, long_date
+from rooms.i18n import bcp47, clock_time, locale_name, long_date
 from rooms.storage import is_full_error
 
 from .api import event_dict
@@ -55,7 +55,7 @@ def render(template: str, http_status: int = 200, **context):
     context.setdefault("participant", current_participant())
     html = render_template(
         template, lang=lang, t=strings.table(lang), program=ev.program, jitsi=ev.jitsi,
-        languages=[(code, locale_name(code)) for code in strings.languages()],
+        languages=[(code, locale_name(code), bcp47(code)) for code in strings.languages()], lang_tag=bcp47(lang),
         long_date=lambda day: long_date(day, lang),
         hhmm=lambda moment: clock_time(moment, lang, ev.program.timezone), **context)
     response = make_response(html, http_status)

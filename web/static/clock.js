@@ -1,7 +1,7 @@
 // The program clock as the page sees it: ordering of `state` pushes, the server-time offset, the
 // local countdown, the schedule of every phase, and the program list. Shared by live.js and moderator.js.
 
-import { attr, el, setText, show } from "./helpers.js";
+import { attr, bcp47, el, setText, show } from "./helpers.js";
 
 const STATUS = ["waiting", "before", "running", "ended"];
 export const OVERDUE_MS = 1500; // no push this long after a deadline: ask the server ourselves
@@ -19,7 +19,7 @@ export function formatCountdown(ms) {
 
 /** HH:MM in the event's time zone (Europe/Amsterdam), whatever the device's zone. */
 export function timeFormatter(lang, timeZone, { seconds = false } = {}) {
-  const fmt = new Intl.DateTimeFormat(lang || "nl", {
+  const fmt = new Intl.DateTimeFormat(bcp47(lang), {
     timeZone: timeZone || "Europe/Amsterdam", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     ...(seconds ? { second: "2-digit" } : {}),
   });

@@ -47,13 +47,18 @@ export function attr(node, name, value) {
   }
 }
 
+/** A catalogue's language code (pt_BR) as the browser's Intl names it (pt-BR). */
+export function bcp47(lang) {
+  return String(lang || "nl").replace(/_/g, "-");
+}
+
 /**
  * A page string from config.strings with {placeholders} filled in (missing key: the key itself). A plural message
  * is an object of CLDR categories ({one, other, ...}); params.n picks the form through Intl.PluralRules in the
  * page's language (`lang`, else the document's).
  */
 export function translator(strings, lang = document.documentElement.lang || "nl") {
-  const rules = new Intl.PluralRules(lang);
+  const rules = new Intl.PluralRules(bcp47(lang));
   return (key, params = {}) => {
     let template = strings && Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
     if (template && typeof template === "object") {
