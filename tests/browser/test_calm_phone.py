@@ -330,7 +330,8 @@ def test_no_page_is_wider_than_a_phone(server, new_page):
     wait_note_live(page)
     type_in_note(page, f"Ons idee: {LONG_WORD} voor iedereen.")
     look(page, "wide-live-brainstorm")
-    server.call("POST", "/broadcasts", {"text": f"Lees ook {LONG_WORD} na afloop."})
+    # For the whole evening: a message of the round's own would end with the round (issue 10, item 3).
+    server.call("POST", "/broadcasts", {"text": f"Lees ook {LONG_WORD} na afloop.", "lifetime": "evening"})
     jump(server, "opening")
     at_phase(page, "opening")
     expect(page.locator("#messages .message")).to_have_count(1, timeout=SYNC)

@@ -147,6 +147,7 @@ def test_two_write_together_third_reads_then_closed_and_exported(start_server, n
 
     # Undo only takes back one's own typing: Bert's undo never touches Anna's letters; redo brings his back.
     bert.keyboard.press("Control+End")
+    bert.wait_for_timeout(700)  # his own undo step, apart from his first words (see Anna's below)
     bert.keyboard.type(" Zelf getypt.")
     wait_text(anna, "t.endsWith(' Zelf getypt.')")
     before_undo = note_text(anna)
@@ -158,6 +159,9 @@ def test_two_write_together_third_reads_then_closed_and_exported(start_server, n
     # And the keyboard: Ctrl+Z in Anna's editor takes back only her own last words.
     anna.locator("#notes .cm-content").click()
     anna.keyboard.press("Control+End")
+    # A pause longer than Y.UndoManager's capture window (500 ms), as between a person's sentences: on a quiet
+    # machine the steps above take less than that, and her new words joined her first ones in one undo step.
+    anna.wait_for_timeout(700)
     anna.keyboard.type(" Van Anna.")
     wait_text(bert, "t.endsWith(' Van Anna.')")
     anna.keyboard.press("Control+z")
