@@ -98,7 +98,11 @@ def test_ten_clients_through_two_servers_converge_to_the_text_in_redis(notes_ser
         t.join()
     text = wait_converged(clients, redis_url)
     assert text == union_text(clients)
-    assert len(text) > 50  # about two thirds of 400 edits insert a character
+    assert all(not c.errors for c in clients), [c.errors for c in clients if c.errors]
+    # Two thirds of the 400 edits insert one character and a third delete one to three, so the length left is
+    # small and depends on how often concurrent deletes hit the same letters (more often on a busy machine):
+    # 33 to 60 seen. What counts is above: every client and Redis agree, and nothing was refused.
+    assert text
     assert all(not c.errors for c in clients), [c.errors for c in clients if c.errors]
     # the compactor ran (every 50 entries) on both servers and kept the stream short
     _, stream_length, snapshot_bytes = text_from_redis(redis_url)
