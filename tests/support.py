@@ -326,3 +326,32 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def clock(server, action: str, **body) -> dict:
+    """A moderator's clock action on a server process; it must succeed. Returns the new state."""
+    resp = server.call("POST", "/clock", {"action": action, **body})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def german_catalogues(tmp_path: Path) -> Path:
+    """The catalogues plus de/LC_MESSAGES/messages.po: the English one with a German header and a few messages
+    in German (what a translator's first save in Poedit could look like). Returns the folder."""
+    import shutil
+
+    from babel.messages.pofile import read_po, write_po
+
+    from rooms.i18n import PACKAGED
+    directory = tmp_path / "translations"
+    shutil.copytree(PACKAGED, directory)
+    with (PACKAGED / "en" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="de")
+    catalog.locale = "de"
+    catalog.get("Taal", context="lang_label").string = "Sprache"
+    catalog.get(("nog {n} plaats", "nog {n} plaatsen"), context="places_left").string = (
+        "noch {n} Platz", "noch {n} Plätze")
+    (directory / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with (directory / "de" / "LC_MESSAGES" / "messages.po").open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    return directory

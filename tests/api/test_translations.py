@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po, write_po
 
 from rooms.i18n import PACKAGED, clock_time, long_date, ngettext, words
 from server.catalogues import problems
+from support import german_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EN_PO = PACKAGED / "en" / "LC_MESSAGES" / "messages.po"
@@ -112,17 +113,7 @@ def test_a_new_catalogue_is_a_new_language(app, tmp_path, monkeypatch):
     """A translator adds de/LC_MESSAGES/messages.po (here: the English one with a German header and two
     messages translated) and nothing else: German is in the language switch, its pages and its scripts' strings
     are German where translated, its dates are German, and an evening may be German."""
-    directory = tmp_path / "translations"
-    shutil.copytree(PACKAGED, directory)
-    with EN_PO.open("rb") as fh:
-        catalog = read_po(fh, locale="de")
-    catalog.locale = "de"
-    catalog.get("Taal", context="lang_label").string = "Sprache"
-    catalog.get(("nog {n} plaats", "nog {n} plaatsen"), context="places_left").string = (
-        "noch {n} Platz", "noch {n} Plätze")
-    (directory / "de" / "LC_MESSAGES").mkdir(parents=True)
-    with (directory / "de" / "LC_MESSAGES" / "messages.po").open("wb") as fh:
-        write_po(fh, catalog, width=0)
+    directory = german_catalogues(tmp_path)
     c = app.test_client()
     assert 'hreflang="de"' not in c.get(EVENT).get_data(as_text=True)
 

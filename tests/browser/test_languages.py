@@ -8,7 +8,7 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 
 from rooms.i18n import PACKAGED
-from support import LAPTOP, PHONE, SLUG, shot
+from support import LAPTOP, PHONE, SLUG, german_catalogues, shot
 
 pytestmark = pytest.mark.browser
 
@@ -48,28 +48,11 @@ end = "20:00"
 """
 
 
-def german(tmp_path):
-    """The catalogues plus de/LC_MESSAGES/messages.po: the English one with a German header and a few messages
-    in German (what a translator's first save in Poedit could look like)."""
-    directory = tmp_path / "translations"
-    shutil.copytree(PACKAGED, directory)
-    with (PACKAGED / "en" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        catalog = read_po(fh, locale="de")
-    catalog.locale = "de"
-    catalog.get("Taal", context="lang_label").string = "Sprache"
-    catalog.get(("nog {n} plaats", "nog {n} plaatsen"), context="places_left").string = (
-        "noch {n} Platz", "noch {n} Plätze")
-    (directory / "de" / "LC_MESSAGES").mkdir(parents=True)
-    with (directory / "de" / "LC_MESSAGES" / "messages.po").open("wb") as fh:
-        write_po(fh, catalog, width=0)
-    return directory
-
-
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
 def test_a_new_catalogue_is_offered_and_spoken_by_pages_and_scripts(start_server, new_page, tmp_path, viewport):
     program = tmp_path / "buurtavond.toml"
     program.write_text(EVENING.format(slug=SLUG), encoding="utf-8")
-    server = start_server("--program", str(program), env={"PLEIN_TRANSLATIONS": str(german(tmp_path))})
+    server = start_server("--program", str(program), env={"PLEIN_TRANSLATIONS": str(german_catalogues(tmp_path))})
     watch = new_page(viewport=viewport)
     page = watch.page
     page.goto(f"{server.url}/e/{SLUG}")

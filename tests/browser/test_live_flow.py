@@ -9,7 +9,7 @@ import shutil
 import pytest
 import requests
 
-from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, shot
+from support import ARTIFACTS, LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, clock, shot
 
 
 pytestmark = pytest.mark.browser
@@ -134,12 +134,6 @@ def join_and_choose(watch, server, name: str, choices: dict):
     page.reload()
     page.wait_for_function("window.plein && window.plein.state")
     return page
-
-
-def clock(server, action: str, **body):
-    resp = server.call("POST", "/clock", {"action": action, **body})
-    assert resp.status_code == 200, resp.text
-    return resp.json()
 
 
 def at_phase(page, phase_id: str):

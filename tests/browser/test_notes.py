@@ -17,7 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
-from support import LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, join_to_choose, shot
+from support import LAPTOP, MODERATOR_KEY, PHONE, ROOT, SLUG, clock, join_to_choose, shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,12 +35,6 @@ def choose_brainstorm(watch, server, name: str):
     page.wait_for_url(f"**/e/{SLUG}/live")
     page.wait_for_function("window.plein && window.plein.state")
     return page
-
-
-def clock(server, action: str, **body):
-    resp = server.call("POST", "/clock", {"action": action, **body})
-    assert resp.status_code == 200, resp.text
-    return resp.json()
 
 
 def wait_live(page):
