@@ -186,7 +186,10 @@ def test_names_are_found_across_rooms_without_unfolding_them(server, new_page, l
     expect(dialog.get_by_role("button", name="Verwijderen uit de avond")).to_be_visible()
     expect(dialog.locator("select#move-target")).to_be_visible()
     dialog.get_by_role("button", name="Annuleren").click()
+    # A modal dialog makes the rest of the page inert: the filter can be typed in once it has closed.
+    expect(mod.locator("dialog[open]")).to_have_count(0)
     mod.fill("#console-filter", "")
+    expect(mod.locator("#console-filter")).to_have_value("")
     expect(hits).to_have_count(0)
     assert watch.errors == []
     dana.close()
