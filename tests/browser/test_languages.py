@@ -59,7 +59,7 @@ def test_a_new_catalogue_is_offered_and_spoken_by_pages_and_scripts(start_server
     switch = page.locator("nav.lang-switch a")
     assert switch.evaluate_all("links => links.map(a => a.getAttribute('hreflang'))") == ["nl", "de", "en"]
     page.get_by_role("link", name="Deutsch").click()
-    page.wait_for_function("document.documentElement.lang === 'de'")
+    page.wait_for_function("document.documentElement?.lang === 'de'")
     assert page.locator("nav.lang-switch").get_attribute("aria-label") == "Sprache"
     assert page.locator(".event-meta__date").inner_text() == "Montag, 17. Januar 2022"
     assert page.locator(".session__places").first.inner_text() == "noch 1 Platz"  # the first session: klein
@@ -100,7 +100,7 @@ def test_a_regional_catalogue_is_named_in_bcp47_for_the_browser(start_server, ne
     assert link.get_attribute("href").endswith("?lang=pt_BR") and link.get_attribute("title") == "Português (Brasil)"
     assert link.locator("[aria-hidden=true]").inner_text() == "PT-BR"
     link.click()
-    page.wait_for_function("document.documentElement.lang === 'pt-BR'")
+    page.wait_for_function("document.documentElement?.lang === 'pt-BR'")
     page.fill("input[name=name]", "Bram")
     page.locator("form[action$='/join'] button[type=submit]").click()
     page.wait_for_load_state()
