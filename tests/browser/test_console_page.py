@@ -61,8 +61,8 @@ def test_console_and_live_page_see_each_other(server, new_page, axe):
     mod.locator("[data-action=extend][data-minutes='5']").click()
     anna.wait_for_function("b => Date.parse(window.plein.state.phase.ends_at) >= b + 299000", arg=before)
     anna.wait_for_function(
-        "b => { const [m, s] = document.querySelector('#countdown').textContent.split(':').slice(-2).map(Number);"
-        " const [bm, bs] = b.split(':').slice(-2).map(Number); return m * 60 + s >= bm * 60 + bs + 240; }",
+        "b => { const secs = (t) => t.split(':').map(Number).reduce((total, part) => total * 60 + part, 0);"
+        " return secs(document.querySelector('#countdown').textContent) >= secs(b) + 240; }",
         arg=countdown_before)
     expect(mod.locator("#mod-ok")).to_contain_text("Gedaan: Coöperatieven in beeld eindigt nu om")
 
