@@ -91,21 +91,31 @@ def gunicorn(app: str, port: int, workers: int, env: dict, chdir: Path | None = 
             "--bind", f"127.0.0.1:{port}"]
     if chdir:
         argv += ["--chdir", str(chdir)]
-    proc = subprocess.Popen(argv + [app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tempfile.TemporaryFile()  # the server's own words, shown when it does not come up
+    proc = subprocess.Popen(argv + [app], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     deadline = time.monotonic() + 60
+    last = "no answer"
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            if answer.status_code == 200:
                 time.sleep(0.5 * workers)  # every worker up, not only the first
                 return proc
-        except requests.RequestException:
-            pass
+            last = f"/healthz {answer.status_code}: {answer.text[:200]}"
+        except requests.RequestException as exc:
+            last = f"/healthz: {type(exc).__name__}"
         if proc.poll() is not None:
-            raise SystemExit(f"{app} exited with {proc.returncode}")
+            raise SystemExit(f"{app} exited with {proc.returncode}:\n{tail(log)}")
         time.sleep(0.1)
     kill(proc)
-    raise SystemExit(f"{app} did not answer within 60 s")
+    raise SystemExit(f"{app} did not answer within 60 s (last: {last}):\n{tail(log)}")
+
+
+def tail(log, lines: int = 20) -> str:
+    """The last lines a server wrote to its log file."""
+    log.seek(0)
+    return "\n".join(log.read().decode("utf-8", "replace").splitlines()[-lines:])
 
 
 def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
